@@ -1,0 +1,87 @@
+// shmat(2) and shmdt(2).
+import { libc } from '../native/libc.js';
+import { errnoError, usageError } from '../errors.js';
+import { IPC_STAT, SHM_EXEC, SHM_RDONLY, SHM_REMAP, SHM_RND, describeShmatFlags } from './constants.js';
+import { Attachment, AttachmentState, detach, newAttachment } from './attachment.js';
+import { claim, isPinned, ownsRange } from './address-space.js';
+import { checkAddress, checkFlags, checkShmid } from './validate.js';
+
+export interface ShmatOptions {
+  /**
+   * Let shmat(SHM_REMAP) map over memory this library did not attach itself (or SHM_RDONLY over memory that
+   * live views may write). This can replace memory the process is using and crash it; it exists for code
+   * that manages its own address space.
+   */
+  unsafeAllowForeignAddress?: boolean;
+}
+
+const KNOWN_FLAGS = SHM_RDONLY | SHM_RND | SHM_REMAP | SHM_EXEC;
+
+function roundUp(value: bigint, unit: bigint): bigint {
+  return ((value + unit - 1n) / unit) * unit;
+}
+
+/**
+ * Attaches segment `shmid`. With no `shmaddr` the kernel picks the address. A fixed `shmaddr` is accepted
+ * where nothing is mapped (the kernel refuses overlaps); with SHM_REMAP it must lie in ranges this library
+ * attached itself, unless `options.unsafeAllowForeignAddress` is set.
+ */
+export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, options: ShmatOptions = {}): Attachment {
+  const id = checkShmid(shmid);
+  const requested = checkAddress(shmaddr);
+  const flags = checkFlags(shmflg);
+  if (flags & ~KNOWN_FLAGS) {
+    throw new RangeError(`shmflg has unknown bits 0x${(flags & ~KNOWN_FLAGS).toString(16)}; shmat takes SHM_RDONLY, SHM_RND, SHM_REMAP and SHM_EXEC`);
+  }
+  const c = libc();
+  const call = `shmat(${id}, ${requested === null ? 'NULL' : '0x' + requested.toString(16)}, ${describeShmatFlags(flags)})`;
+
+  // The real size comes from IPC_STAT: it bounds the view and the range checks below. IPC_STAT needs no more
+  // permission than shmat, so its failure is reported as shmat's.
+  const statBytes = new Uint8Array(Math.max(c.abi.sizeof.shmidDs, 256));
+  if (c.shmctl(id, IPC_STAT, statBytes) === -1) throw errnoError({ syscall: 'shmat', call, shmid: id });
+  const size = c.abi.decodeShmidDs(statBytes).segsz;
+  const page = BigInt(c.pageSize);
+  const length = roundUp(BigInt(Math.max(size, 1)), page);
+
+  if (requested !== null && flags & SHM_REMAP) {
+    const k = c.abi.constants;
+    const shmlba = k.SHMLBA_BYTES !== undefined ? BigInt(k.SHMLBA_BYTES) : BigInt(k.SHMLBA_PAGES) * page;
+    const start = flags & SHM_RND ? requested - (requested % shmlba) : requested;
+    const end = start + length;
+    if (!options.unsafeAllowForeignAddress) {
+      if (!ownsRange(start, end)) {
+        throw usageError(
+          'ERR_SHM_FOREIGN_ADDRESS',
+          'shmat',
+          `${call} would map over 0x${start.toString(16)}-0x${end.toString(16)}, which this library did not attach: that memory may belong to the JavaScript engine. Remap only over your own attachments, or pass { unsafeAllowForeignAddress: true } if you manage that range yourself`,
+          { shmid: id },
+        );
+      }
+      if (flags & SHM_RDONLY && isPinned(start, end)) {
+        throw usageError(
+          'ERR_SHM_FOREIGN_ADDRESS',
+          'shmat',
+          `${call} would put a read-only mapping under ArrayBuffers that may still be written; a write through them would kill the process. Let those views go (or remap without SHM_RDONLY)`,
+          { shmid: id },
+        );
+      }
+    }
+  }
+
+  const address = c.shmat(id, requested, flags);
+  if (address === c.MAP_FAILED) throw errnoError({ syscall: 'shmat', call, shmid: id });
+  const state = new AttachmentState(id, address, size, (flags & SHM_RDONLY) !== 0, address + length);
+  for (const displaced of claim(address, address + length, state)) (displaced as AttachmentState).superseded = true;
+  return newAttachment(state);
+}
+
+/**
+ * Detaches. Views of the attachment's ArrayBuffer stay harmless afterwards (they read zeros); reaching the
+ * memory through the attachment throws. Detaching twice throws EINVAL, as C's shmdt fails.
+ */
+export function shmdt(attachment: Attachment): void {
+  detach(attachment);
+}
+
+export { Attachment };

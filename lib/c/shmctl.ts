@@ -1,0 +1,100 @@
+// shmctl(2): status, ownership and mode, removal, locking and the system-wide info calls.
+import { libc } from '../native/libc.js';
+import { errnoError } from '../errors.js';
+import type { ShmidDs, ShmidDsPatch, Shminfo, ShmInfo } from '../abi/index.js';
+import { IPC_SET, IPC_STAT, SHMCTL_COMMAND_NAMES, type ShmctlCommand } from './constants.js';
+import { checkFlags, checkMode, checkShmid, checkUnsigned32 } from './validate.js';
+
+/** IPC_INFO's answer; `highestIndex` is shmctl's return value (the highest used index of the kernel's array). */
+export type ShminfoResult = Shminfo & { highestIndex: number };
+/** SHM_INFO's answer, with shmctl's return value as `highestIndex` (what SHM_STAT iterates up to). */
+export type ShmInfoResult = ShmInfo & { highestIndex: number };
+/** SHM_STAT / SHM_STAT_ANY: the status of the segment at an index of the kernel's array, plus its id. */
+export type ShmidDsWithId = ShmidDs & { shmid: number };
+
+export function shmctl(shmid: number, cmd: ShmctlCommand<'IPC_STAT'>): ShmidDs;
+export function shmctl(shmid: number, cmd: ShmctlCommand<'IPC_SET'>, buf: ShmidDsPatch): void;
+export function shmctl(shmid: number, cmd: ShmctlCommand<'IPC_RMID' | 'SHM_LOCK' | 'SHM_UNLOCK'>): void;
+export function shmctl(shmid: number, cmd: ShmctlCommand<'IPC_INFO'>): ShminfoResult;
+export function shmctl(shmid: number, cmd: ShmctlCommand<'SHM_INFO'>): ShmInfoResult;
+export function shmctl(index: number, cmd: ShmctlCommand<'SHM_STAT' | 'SHM_STAT_ANY'>): ShmidDsWithId;
+export function shmctl(shmid: number, cmd: number, buf?: ShmidDsPatch): ShmidDs | ShmidDsWithId | ShminfoResult | ShmInfoResult | void;
+export function shmctl(shmid: number, cmd: number, buf?: ShmidDsPatch): ShmidDs | ShmidDsWithId | ShminfoResult | ShmInfoResult | void {
+  const id = checkShmid(shmid);
+  const name = SHMCTL_COMMAND_NAMES.get(checkFlags(cmd, 'cmd'));
+  if (name === undefined) {
+    throw new RangeError(`cmd ${cmd} is not a shmctl command; use one of ${[...SHMCTL_COMMAND_NAMES.values()].join(', ')}`);
+  }
+  const { abi } = libc();
+  switch (name) {
+    case 'IPC_STAT':
+      return abi.decodeShmidDs(call(id, cmd, name, new Uint8Array(statBufferSize())).bytes);
+    case 'SHM_STAT':
+    case 'SHM_STAT_ANY': {
+      const { result, bytes } = call(id, cmd, name, new Uint8Array(statBufferSize()));
+      return { ...abi.decodeShmidDs(bytes), shmid: result };
+    }
+    case 'IPC_SET':
+      return setPerm(id, checkPatch(buf));
+    case 'IPC_INFO': {
+      const { result, bytes } = call(id, cmd, name, new Uint8Array(statBufferSize()));
+      return { ...abi.decodeShminfo(bytes), highestIndex: result };
+    }
+    case 'SHM_INFO': {
+      const { result, bytes } = call(id, cmd, name, new Uint8Array(statBufferSize()));
+      return { ...abi.decodeShmInfo(bytes), highestIndex: result };
+    }
+    default:
+      call(id, cmd, name, null);
+      return;
+  }
+}
+
+// One buffer size fits every answer: the kernel writes its own 64-bit structs, which libc's may not exceed.
+let statBytes = 0;
+function statBufferSize(): number {
+  if (!statBytes) {
+    const s = libc().abi.sizeof;
+    statBytes = Math.max(s.shmidDs, s.shminfo, s.shmInfo, 256);
+  }
+  return statBytes;
+}
+
+function call(shmid: number, cmd: number, name: string, bytes: Uint8Array | null): { result: number; bytes: Uint8Array } {
+  const result = libc().shmctl(shmid, cmd, bytes);
+  if (result === -1) {
+    throw errnoError({ syscall: 'shmctl', call: `shmctl(${shmid}, ${name})`, shmid, cmd: name });
+  }
+  return { result, bytes: bytes ?? new Uint8Array(0) };
+}
+
+function checkPatch(buf: unknown): ShmidDsPatch {
+  if (typeof buf !== 'object' || buf === null || typeof (buf as ShmidDsPatch).perm !== 'object' || (buf as ShmidDsPatch).perm === null) {
+    throw new TypeError('IPC_SET needs { perm: { uid?, gid?, mode? } }');
+  }
+  const { uid, gid, mode, ...rest } = (buf as ShmidDsPatch).perm;
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new TypeError(`IPC_SET changes only perm.uid, perm.gid and perm.mode; got ${unknown.join(', ')}`);
+  return {
+    perm: {
+      ...(uid !== undefined && { uid: checkUnsigned32(uid, 'perm.uid') }),
+      ...(gid !== undefined && { gid: checkUnsigned32(gid, 'perm.gid') }),
+      ...(mode !== undefined && { mode: checkMode(mode, 'perm.mode') }),
+    },
+  };
+}
+
+// The kernel sets uid, gid and mode together; fields the caller left out keep their current values.
+function setPerm(shmid: number, patch: ShmidDsPatch): void {
+  const { abi } = libc();
+  let { uid, gid, mode } = patch.perm;
+  if (uid === undefined || gid === undefined || mode === undefined) {
+    const current = abi.decodeShmidDs(call(shmid, IPC_STAT, 'IPC_STAT', new Uint8Array(statBufferSize())).bytes).perm;
+    uid ??= current.uid;
+    gid ??= current.gid;
+    mode ??= current.mode & 0o777;
+  }
+  const bytes = new Uint8Array(statBufferSize());
+  bytes.set(abi.encodeShmidDs({ perm: { uid, gid, mode } }));
+  call(shmid, IPC_SET, 'IPC_SET', bytes);
+}

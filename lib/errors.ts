@@ -1,0 +1,159 @@
+// Errors shaped like Node's own (fs, net): `code` is the errno name, `errno` its number on this target,
+// `syscall` the C function that failed. The message starts with the code, names the call with its arguments,
+// and says what to do where we can tell.
+import { libc } from './native/libc.js';
+import { readKernelTunable, readProcShm } from './native/procfs.js';
+
+export class ShmError extends Error {
+  /** errno name, e.g. 'ENOENT'. */
+  readonly code: string;
+  /** errno number on this platform. */
+  readonly errno: number;
+  /** The C call that failed, e.g. 'shmget'. */
+  readonly syscall: string;
+  readonly key?: number;
+  readonly shmid?: number;
+  readonly path?: string;
+
+  constructor(message: string, fields: { code: string; errno: number; syscall: string; key?: number; shmid?: number; path?: string }) {
+    super(message);
+    this.name = 'ShmError';
+    this.code = fields.code;
+    this.errno = fields.errno;
+    this.syscall = fields.syscall;
+    if (fields.key !== undefined) this.key = fields.key;
+    if (fields.shmid !== undefined) this.shmid = fields.shmid;
+    if (fields.path !== undefined) this.path = fields.path;
+  }
+}
+
+/** What was being done when a call failed: used for the message and the advice. */
+export interface CallContext {
+  syscall: string;
+  /** How the call is shown in the message, e.g. "shmget(key=0x00001234, size=4096, flags=IPC_CREAT|0600)". */
+  call: string;
+  key?: number;
+  shmid?: number;
+  size?: number;
+  path?: string;
+  flags?: number;
+  cmd?: string;
+}
+
+export function hexKey(key: number): string {
+  return '0x' + (key >>> 0).toString(16).padStart(8, '0');
+}
+
+export function octalMode(mode: number): string {
+  return '0' + (mode & 0o777).toString(8).padStart(3, '0');
+}
+
+/** Reads errno right after a failed libc call and builds the error. */
+export function errnoError(context: CallContext, errnoValue = libc().errno()): ShmError {
+  const { abi } = libc();
+  const code = abi.errnoName(errnoValue) ?? `E${errnoValue}`;
+  const description = libc().strerror(errnoValue);
+  const advice = adviceFor(code, context);
+  const message = `${code}: ${description.charAt(0).toLowerCase()}${description.slice(1)}, ${context.call}${advice ? '. ' + advice : ''}`;
+  return new ShmError(message, {
+    code,
+    errno: errnoValue,
+    syscall: context.syscall,
+    key: context.key,
+    shmid: context.shmid,
+    path: context.path,
+  });
+}
+
+/** An error we raise ourselves with an errno-style code (e.g. EINVAL for a detached attachment). */
+export function usageError(code: string, syscall: string, message: string, extra: { shmid?: number; key?: number } = {}): ShmError {
+  const errnoValue = libc().abi.errno[code] ?? 0;
+  return new ShmError(`${code}: ${message}`, { code, errno: errnoValue, syscall, ...extra });
+}
+
+function segmentByKey(key: number | undefined) {
+  if (key === undefined || key === 0) return undefined;
+  return readProcShm()?.find((row) => row.key === (key | 0));
+}
+
+function segmentById(shmid: number | undefined) {
+  if (shmid === undefined) return undefined;
+  return readProcShm()?.find((row) => row.shmid === shmid);
+}
+
+function describeOwner(row: { perms: number; uid: number; gid: number }): string {
+  return `mode ${octalMode(row.perms)}, owner uid ${row.uid} gid ${row.gid}; this process runs as uid ${process.getuid?.()} gid ${process.getgid?.()}`;
+}
+
+// Advice depends on the call; lookups in /proc happen only here, on the failure path.
+function adviceFor(code: string, ctx: CallContext): string | undefined {
+  const key = ctx.key !== undefined ? hexKey(ctx.key) : undefined;
+  switch (`${ctx.syscall}:${code}`) {
+    case 'ftok:ENOENT':
+      return `ftok needs an existing file: create ${JSON.stringify(ctx.path)} first or pass another path`;
+    case 'ftok:EACCES':
+      return `this process cannot stat ${JSON.stringify(ctx.path)}: check the permissions of its directories`;
+    case 'shmget:EEXIST': {
+      const row = segmentByKey(ctx.key);
+      return `a segment with key ${key} already exists${row ? ` (shmid ${row.shmid}, ${row.size} bytes)` : ''} and IPC_EXCL was given: open it without IPC_EXCL, or remove it first (ipcrm -M ${key})`;
+    }
+    case 'shmget:ENOENT':
+      return `no segment has key ${key}: create it with IPC_CREAT, or check the key (ipcs -m lists the segments)`;
+    case 'shmget:EINVAL': {
+      const row = segmentByKey(ctx.key);
+      if (row && ctx.size !== undefined && ctx.size > row.size) {
+        return `the segment with key ${key} (shmid ${row.shmid}) has only ${row.size} bytes: ask for at most that size (0 opens it at its own size), or remove it and create a larger one`;
+      }
+      const shmmax = readKernelTunable('shmmax');
+      const shmmin = 1n;
+      if (shmmax !== undefined && ctx.size !== undefined && BigInt(ctx.size) > shmmax) {
+        return `${ctx.size} bytes is above SHMMAX (${shmmax}, /proc/sys/kernel/shmmax): ask for less or raise the limit (sysctl kernel.shmmax)`;
+      }
+      if (ctx.size !== undefined && BigInt(ctx.size) < shmmin && (ctx.flags ?? 0) & libc().abi.constants.IPC_CREAT) {
+        return 'a new segment needs a size of at least 1 byte (size 0 only opens an existing segment)';
+      }
+      return 'the size is outside the limits (ipcs -l) or the flags do not fit this call';
+    }
+    case 'shmget:ENOSPC':
+      return `the system-wide limit of segments (SHMMNI = ${readKernelTunable('shmmni') ?? '?'}) or of shared memory pages (SHMALL) is reached: remove segments nobody uses (ipcs -m; ipcrm) or raise kernel.shmmni / kernel.shmall`;
+    case 'shmget:ENOMEM':
+      return 'the kernel could not allocate memory for the segment: ask for less';
+    case 'shmget:EACCES': {
+      const row = segmentByKey(ctx.key);
+      return row
+        ? `the segment with key ${key} exists with ${describeOwner(row)}: ask its owner to chmod it, or open it read-only if the mode allows reading`
+        : 'the segment exists but its mode does not give this process the access it asked for';
+    }
+    case 'shmget:EPERM':
+      return 'SHM_HUGETLB needs CAP_IPC_LOCK or membership of the group in /proc/sys/vm/hugetlb_shm_group';
+    case 'shmat:EACCES':
+    case 'shmctl:EACCES': {
+      const row = segmentById(ctx.shmid);
+      return row
+        ? `segment ${ctx.shmid} has ${describeOwner(row)}: attach read-only if the mode allows reading, or ask its owner to chmod it`
+        : 'the segment mode does not give this process that access';
+    }
+    case 'shmat:EINVAL':
+    case 'shmctl:EINVAL':
+      if (ctx.shmid !== undefined && !segmentById(ctx.shmid)) {
+        return `there is no segment with id ${ctx.shmid} (it may have been removed): ipcs -m lists the segments`;
+      }
+      if (ctx.syscall === 'shmat') {
+        return 'the address is not suitably aligned (use SHM_RND) or the range is already mapped (a detached attachment whose views are still alive keeps its range)';
+      }
+      return undefined;
+    case 'shmat:EIDRM':
+    case 'shmctl:EIDRM':
+      return `segment ${ctx.shmid} was removed`;
+    case 'shmat:ENOMEM':
+      return 'the process has no room in its address space for the segment: detach segments you no longer use';
+    case 'shmctl:EPERM':
+      return ctx.cmd === 'SHM_LOCK' || ctx.cmd === 'SHM_UNLOCK'
+        ? 'locking needs CAP_IPC_LOCK, or an RLIMIT_MEMLOCK large enough for the segment'
+        : 'only the owner, the creator or a privileged process may change or remove a segment';
+    case 'shmctl:ENOMEM':
+      return 'SHM_LOCK: the segment is larger than the RLIMIT_MEMLOCK of this process (ulimit -l)';
+    default:
+      return undefined;
+  }
+}

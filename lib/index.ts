@@ -1,0 +1,10 @@
+// sysv-shm: Linux System V shared memory for Node.js.
+// The C-shaped layer: names, flags and semantics exactly as in C, with exceptions instead of -1.
+export { ftok } from './c/ftok.js';
+export { shmget } from './c/shmget.js';
+export { shmat, shmdt, type ShmatOptions } from './c/shmat.js';
+export { Attachment } from './c/attachment.js';
+export { shmctl, type ShminfoResult, type ShmInfoResult, type ShmidDsWithId } from './c/shmctl.js';
+export * from './c/constants.js';
+export { ShmError } from './errors.js';
+export { getAbi, hostTarget, listTargets, type Abi, type ShmidDs, type Shminfo, type ShmInfo, type IpcPerm, type ShmidDsPatch } from './abi/index.js';

@@ -1,0 +1,56 @@
+// Runs code in a separate Node process, so that a crash (SIGSEGV, SIGBUS) is observed instead of killing the
+// test runner. The code is an ES module that may import the library as `LIB` (replaced with its path).
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const LIB = fileURLToPath(new URL('../../lib/index.ts', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ChildResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function nodeArgs(code: string, extraNodeArgs: string[]): string[] {
+  return [...extraNodeArgs, '--import', 'tsx', '--input-type=module', '-e', code.replaceAll('LIB', JSON.stringify(LIB))];
+}
+
+/** Runs `code` to completion and returns how it ended. */
+export function runChild(code: string, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): ChildResult {
+  const result = spawnSync(process.execPath, nodeArgs(code, options.nodeArgs ?? []), {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...options.env },
+    timeout: options.timeoutMs ?? 20_000,
+    input: options.input,
+  });
+  return { status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+/** Starts `code` and returns the process (for kill tests); stdout is piped. */
+export function startChild(code: string, options: SpawnOptions & { nodeArgs?: string[] } = {}) {
+  return spawn(process.execPath, nodeArgs(code, options.nodeArgs ?? []), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...options });
+}
+
+/** Reads lines from a child's stdout until one matches. */
+export function waitForLine(child: ReturnType<typeof startChild>, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${seen}`)), timeoutMs);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      seen += chunk;
+      const match = seen.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`child exited (${code ?? signal}) before printing ${pattern}; got: ${seen}`));
+    });
+  });
+}
