@@ -4,6 +4,7 @@ import { errnoError, usageError } from '../errors.js';
 import { IPC_STAT, SHM_EXEC, SHM_RDONLY, SHM_REMAP, SHM_RND, describeShmatFlags } from './constants.js';
 import { Attachment, AttachmentState, detach, newAttachment } from './attachment.js';
 import { claim, isPinned, ownsRange } from './address-space.js';
+import { scratchBuffer } from './shmctl.js';
 import { checkAddress, checkFlags, checkShmid } from './validate.js';
 
 export interface ShmatOptions {
@@ -38,7 +39,7 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
 
   // The real size comes from IPC_STAT: it bounds the view and the range checks below. IPC_STAT needs no more
   // permission than shmat, so its failure is reported as shmat's.
-  const statBytes = new Uint8Array(Math.max(c.abi.sizeof.shmidDs, 256));
+  const statBytes = scratchBuffer();
   if (c.shmctl(id, IPC_STAT, statBytes) === -1) throw errnoError({ syscall: 'shmat', call, shmid: id });
   const size = c.abi.decodeShmidDs(statBytes).segsz;
   const page = BigInt(c.pageSize);

@@ -28,20 +28,20 @@ export function shmctl(shmid: number, cmd: number, buf?: ShmidDsPatch): ShmidDs 
   const { abi } = libc();
   switch (name) {
     case 'IPC_STAT':
-      return abi.decodeShmidDs(call(id, cmd, name, new Uint8Array(statBufferSize())).bytes);
+      return abi.decodeShmidDs(call(id, cmd, name, scratchBuffer()).bytes);
     case 'SHM_STAT':
     case 'SHM_STAT_ANY': {
-      const { result, bytes } = call(id, cmd, name, new Uint8Array(statBufferSize()));
+      const { result, bytes } = call(id, cmd, name, scratchBuffer());
       return { ...abi.decodeShmidDs(bytes), shmid: result };
     }
     case 'IPC_SET':
       return setPerm(id, checkPatch(buf));
     case 'IPC_INFO': {
-      const { result, bytes } = call(id, cmd, name, new Uint8Array(statBufferSize()));
+      const { result, bytes } = call(id, cmd, name, scratchBuffer());
       return { ...abi.decodeShminfo(bytes), highestIndex: result };
     }
     case 'SHM_INFO': {
-      const { result, bytes } = call(id, cmd, name, new Uint8Array(statBufferSize()));
+      const { result, bytes } = call(id, cmd, name, scratchBuffer());
       return { ...abi.decodeShmInfo(bytes), highestIndex: result };
     }
     default:
@@ -50,14 +50,15 @@ export function shmctl(shmid: number, cmd: number, buf?: ShmidDsPatch): ShmidDs 
   }
 }
 
-// One buffer size fits every answer: the kernel writes its own 64-bit structs, which libc's may not exceed.
-let statBytes = 0;
-function statBufferSize(): number {
-  if (!statBytes) {
+// One buffer fits every answer (the kernel writes its own structs, which libc's may not exceed), and one is
+// enough: every answer is decoded before the next call. Zeroed before each use.
+let scratch: Uint8Array | undefined;
+export function scratchBuffer(): Uint8Array {
+  if (!scratch) {
     const s = libc().abi.sizeof;
-    statBytes = Math.max(s.shmidDs, s.shminfo, s.shmInfo, 256);
+    scratch = new Uint8Array(Math.max(s.shmidDs, s.shminfo, s.shmInfo, 256));
   }
-  return statBytes;
+  return scratch.fill(0);
 }
 
 function call(shmid: number, cmd: number, name: string, bytes: Uint8Array | null): { result: number; bytes: Uint8Array } {
@@ -89,12 +90,12 @@ function setPerm(shmid: number, patch: ShmidDsPatch): void {
   const { abi } = libc();
   let { uid, gid, mode } = patch.perm;
   if (uid === undefined || gid === undefined || mode === undefined) {
-    const current = abi.decodeShmidDs(call(shmid, IPC_STAT, 'IPC_STAT', new Uint8Array(statBufferSize())).bytes).perm;
+    const current = abi.decodeShmidDs(call(shmid, IPC_STAT, 'IPC_STAT', scratchBuffer()).bytes).perm;
     uid ??= current.uid;
     gid ??= current.gid;
     mode ??= current.mode & 0o777;
   }
-  const bytes = new Uint8Array(statBufferSize());
+  const bytes = scratchBuffer();
   bytes.set(abi.encodeShmidDs({ perm: { uid, gid, mode } }));
   call(shmid, IPC_SET, 'IPC_SET', bytes);
 }

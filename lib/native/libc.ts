@@ -25,6 +25,13 @@ export interface Libc {
 }
 
 let loaded: Libc | undefined;
+let handle: LibraryHandle | undefined;
+
+/** The loaded C library, for modules that bind further functions of their own (e.g. syscall for futexes). */
+export function libcHandle(): LibraryHandle {
+  libc();
+  return handle!;
+}
 
 function openLibrary(abi: Abi): LibraryHandle {
   if (abi.libc === 'glibc') return koffi.load('libc.so.6');
@@ -43,6 +50,7 @@ export function libc(): Libc {
   }
   const abi = getAbi();
   const lib = openLibrary(abi);
+  handle = lib;
   const ptrBits = BigInt(abi.pointerSize * 8);
   const MAP_FAILED = (1n << ptrBits) - 1n;
   const shmctlSymbol = abi.symbols.shmctl;
