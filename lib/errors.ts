@@ -1,6 +1,7 @@
 // Errors shaped like Node's own (fs, net): `code` is the errno name, `errno` its number on this target,
 // `syscall` the C function that failed. The message starts with the code, names the call with its arguments,
 // and says what to do where we can tell.
+import { readFileSync } from 'node:fs';
 import { libc } from './native/libc.js';
 import { readKernelTunable, readProcShm } from './native/procfs.js';
 
@@ -85,6 +86,38 @@ function describeOwner(row: { perms: number; uid: number; gid: number }): string
   return `mode ${octalMode(row.perms)}, owner uid ${row.uid} gid ${row.gid}; this process runs as uid ${process.getuid?.()} gid ${process.getgid?.()}`;
 }
 
+/** Which huge page size a shmget asked for, and how many are reserved and free on this machine. */
+function hugePageAdvice(flags: number, size: number): string {
+  const k = libc().abi.constants;
+  const shift = (flags >>> k.SHM_HUGE_SHIFT) & k.SHM_HUGE_MASK;
+  const pageKb = shift ? 2 ** shift / 1024 : defaultHugePageKb();
+  const dir = `/sys/kernel/mm/hugepages/hugepages-${pageKb}kB`;
+  const read = (name: string) => {
+    try {
+      return Number(readFileSync(`${dir}/${name}`, 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+  };
+  const total = read('nr_hugepages');
+  const free = read('free_hugepages');
+  const needed = Math.max(1, Math.ceil(size / (pageKb * 1024)));
+  if (total === undefined) return `this kernel has no ${pageKb} kB huge pages (${dir} is missing): use another SHM_HUGE_* size or none`;
+  return (
+    `huge pages of ${pageKb} kB: ${free ?? '?'} free of ${total} reserved, ${needed} needed. ` +
+    `Reserve more as root: echo ${total + needed} > ${dir}/nr_hugepages` +
+    (pageKb === defaultHugePageKb() ? ' (or sysctl vm.nr_hugepages)' : '')
+  );
+}
+
+function defaultHugePageKb(): number {
+  try {
+    return Number(/Hugepagesize:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 2048);
+  } catch {
+    return 2048;
+  }
+}
+
 // Advice depends on the call; lookups in /proc happen only here, on the failure path.
 function adviceFor(code: string, ctx: CallContext): string | undefined {
   const key = ctx.key !== undefined ? hexKey(ctx.key) : undefined;
@@ -117,6 +150,7 @@ function adviceFor(code: string, ctx: CallContext): string | undefined {
     case 'shmget:ENOSPC':
       return `the system-wide limit of segments (SHMMNI = ${readKernelTunable('shmmni') ?? '?'}) or of shared memory pages (SHMALL) is reached: remove segments nobody uses (ipcs -m; ipcrm) or raise kernel.shmmni / kernel.shmall`;
     case 'shmget:ENOMEM':
+      if ((ctx.flags ?? 0) & libc().abi.constants.SHM_HUGETLB) return hugePageAdvice(ctx.flags ?? 0, ctx.size ?? 0);
       return 'the kernel could not allocate memory for the segment: ask for less';
     case 'shmget:EACCES': {
       const row = segmentByKey(ctx.key);

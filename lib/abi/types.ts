@@ -1,0 +1,116 @@
+/**
+ * Public decoded shapes of the SysV shared-memory structures, and the shape of
+ * the generated per-target ABI tables (lib/abi/targets/*.ts).
+ *
+ * TS types are the same on every target: a field whose C type can exceed 2^53
+ * on some target (unsigned long on 64-bit) is always a bigint.
+ */
+
+/** struct ipc_perm */
+export interface IpcPerm {
+  /** key_t as the kernel keeps it: a signed 32-bit integer (IPC_PRIVATE = 0). */
+  key: number;
+  /** Unsigned 32-bit ids. */
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  /** Permission bits plus SHM_DEST / SHM_LOCKED. */
+  mode: number;
+  seq: number;
+}
+
+/** struct shmid_ds (IPC_STAT / SHM_STAT). */
+export interface ShmidDs {
+  perm: IpcPerm;
+  /** size_t; decode throws a RangeError above Number.MAX_SAFE_INTEGER. */
+  segsz: number;
+  /** Seconds since the epoch, 0 = never. */
+  atime: number;
+  dtime: number;
+  ctime: number;
+  cpid: number;
+  lpid: number;
+  /** Attach count; decode throws a RangeError above Number.MAX_SAFE_INTEGER. */
+  nattch: number;
+}
+
+/** struct shminfo (IPC_INFO): every field is unsigned long. */
+export interface Shminfo {
+  shmmax: bigint;
+  shmmin: bigint;
+  shmmni: bigint;
+  shmseg: bigint;
+  shmall: bigint;
+}
+
+/** struct shm_info (SHM_INFO). */
+export interface ShmInfo {
+  /** int */
+  usedIds: number;
+  /** unsigned long: pages */
+  shmTot: bigint;
+  shmRss: bigint;
+  shmSwp: bigint;
+  swapAttempts: bigint;
+  swapSuccesses: bigint;
+}
+
+/** What IPC_SET may change; the kernel reads uid, gid and mode only. */
+export interface ShmidDsPatch {
+  perm: { uid?: number; gid?: number; mode?: number };
+}
+
+// ---------------------------------------------------------------------------
+// Generated table shapes
+// ---------------------------------------------------------------------------
+
+export interface FieldLayout {
+  offset: number;
+  size: number;
+  /** null for aggregate members (shmid_ds.shm_perm). */
+  signed: boolean | null;
+}
+
+export interface StructLayout {
+  size: number;
+  fields: Readonly<Record<string, FieldLayout>>;
+}
+
+export interface AbiDescription {
+  target: string;
+  arch: string;
+  libc: 'glibc' | 'musl';
+  littleEndian: boolean;
+  pointerSize: 4 | 8;
+  sizeofLong: number;
+  sizeofTimeT: number;
+  /** time_t is 64-bit (always true on 64-bit targets). */
+  time64: boolean;
+  /** Real linker names of the libc entry points, after header redirection. */
+  symbols: Readonly<{ shmget: string; shmat: string; shmdt: string; shmctl: string }>;
+  /** Layouts as the libc headers declare them (logical field names, see probe.c). */
+  structs: Readonly<{
+    ipc_perm: StructLayout;
+    shmid_ds: StructLayout;
+    shminfo: StructLayout;
+    shm_info: StructLayout;
+    timespec: StructLayout;
+  }>;
+  /** The kernel's own structs from the uapi headers, for cross-checks. */
+  kernelStructs: Readonly<{ ipc64_perm: StructLayout; shmid64_ds: StructLayout }>;
+  constants: Readonly<Record<string, number>>;
+  errno: Readonly<Record<string, number>>;
+  syscalls: Readonly<Record<string, number>>;
+  /** Names that the libc headers lack and that were taken from the kernel uapi headers. */
+  fromKernelHeaders: Readonly<{ constants: readonly string[]; errno: readonly string[]; syscalls: readonly string[] }>;
+  /** Decisions the generator made, with their reasons. */
+  notes: readonly string[];
+  /** Where the table came from; not compared by `generate.ts --check`. */
+  provenance: Readonly<{
+    compiler: string;
+    flags: readonly string[];
+    libcHeaders: string;
+    kernelHeaders: string;
+  }>;
+}

@@ -1,0 +1,445 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getAbi, hostTarget, listTargets } from '../lib/abi/index.js';
+import type { AbiDescription, StructLayout } from '../lib/abi/types.js';
+import { targets } from '../lib/abi/targets/index.js';
+import { TARGETS, compareDescriptions, probeTarget } from '../scripts/abi/probe-runner.js';
+
+const ALL = listTargets();
+const configOf = (name: string) => {
+  const c = TARGETS.find((t) => t.name === name);
+  if (!c) throw new Error(`no generator config for ${name}`);
+  return c;
+};
+
+describe('host check: committed table == host cc now', () => {
+  it(`${hostTarget()} matches a fresh compile of probe.c with cc`, () => {
+    const name = hostTarget();
+    const probed = probeTarget(configOf(name), { cc: 'cc' });
+    const diffs = compareDescriptions(targets[name], probed);
+    expect(diffs, `regenerate with: npx tsx scripts/abi/generate.ts ${name}\n${diffs.join('\n')}`).toEqual([]);
+  }, 60_000);
+
+  it('compareDescriptions reports field-by-field differences, ignoring provenance', () => {
+    const a = targets['linux-x64-gnu'];
+    const b = structuredClone(a) as AbiDescription & { structs: { ipc_perm: { fields: Record<string, { offset: number }> } } };
+    b.structs.ipc_perm.fields.seq.offset = 26;
+    (b.constants as Record<string, number>).IPC_STAT = 99;
+    (b.provenance as { compiler: string }).compiler = 'something else';
+    expect(compareDescriptions(a, b)).toEqual([
+      'constants.IPC_STAT: committed 2, probed 99',
+      'structs.ipc_perm.fields.seq.offset: committed 24, probed 26',
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// A real kernel answer, decoded
+// ---------------------------------------------------------------------------
+
+const STAT_PROGRAM = String.raw`
+#define _GNU_SOURCE 1
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+static void hex(const char *tag, const void *p, size_t n) {
+  const unsigned char *b = p;
+  printf("%s hex=", tag);
+  for (size_t i = 0; i < n; i++) printf("%02x", b[i]);
+  printf("\n");
+}
+
+static void stat_line(const char *tag, int id) {
+  struct shmid_ds ds;
+  memset(&ds, 0xa5, sizeof ds); /* so unwritten bytes are visible */
+  if (shmctl(id, IPC_STAT, &ds) != 0) { printf("error IPC_STAT %d\n", errno); return; }
+  hex(tag, &ds, sizeof ds);
+  printf("%s key=%d uid=%u gid=%u cuid=%u cgid=%u mode=%u seq=%u segsz=%llu atime=%lld dtime=%lld ctime=%lld cpid=%d lpid=%d nattch=%llu\n",
+    tag, (int)ds.shm_perm.__key, (unsigned)ds.shm_perm.uid, (unsigned)ds.shm_perm.gid,
+    (unsigned)ds.shm_perm.cuid, (unsigned)ds.shm_perm.cgid, (unsigned)ds.shm_perm.mode,
+    (unsigned)ds.shm_perm.__seq, (unsigned long long)ds.shm_segsz,
+    (long long)ds.shm_atime, (long long)ds.shm_dtime, (long long)ds.shm_ctime,
+    (int)ds.shm_cpid, (int)ds.shm_lpid, (unsigned long long)ds.shm_nattch);
+}
+
+int main(void) {
+  int id = shmget(IPC_PRIVATE, 12345, IPC_CREAT | 0640);
+  if (id < 0) { printf("error shmget %d\n", errno); return 1; }
+  printf("shmid=%d\n", id);
+  fflush(stdout);
+  void *p = shmat(id, 0, 0);
+  if (p == (void *)-1) { printf("error shmat %d\n", errno); shmctl(id, IPC_RMID, 0); return 1; }
+  stat_line("attached", id);
+  /* Removed now: the segment goes away when this process detaches or exits. */
+  if (shmctl(id, IPC_RMID, 0) != 0) printf("error IPC_RMID %d\n", errno);
+  stat_line("removed", id);
+
+  struct shminfo si;
+  memset(&si, 0xa5, sizeof si);
+  if (shmctl(0, IPC_INFO, (struct shmid_ds *)(void *)&si) < 0) printf("error IPC_INFO %d\n", errno);
+  hex("ipcinfo", &si, sizeof si);
+  printf("ipcinfo shmmax=%llu shmmin=%llu shmmni=%llu shmseg=%llu shmall=%llu\n",
+    (unsigned long long)si.shmmax, (unsigned long long)si.shmmin, (unsigned long long)si.shmmni,
+    (unsigned long long)si.shmseg, (unsigned long long)si.shmall);
+
+  struct shm_info in;
+  memset(&in, 0xa5, sizeof in);
+  if (shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&in) < 0) printf("error SHM_INFO %d\n", errno);
+  hex("shminfo", &in, sizeof in);
+  printf("shminfo used_ids=%d shm_tot=%llu shm_rss=%llu shm_swp=%llu swap_attempts=%llu swap_successes=%llu\n",
+    in.used_ids, (unsigned long long)in.shm_tot, (unsigned long long)in.shm_rss, (unsigned long long)in.shm_swp,
+    (unsigned long long)in.swap_attempts, (unsigned long long)in.swap_successes);
+
+  printf("pid=%d uid=%u gid=%u now=%lld\n", (int)getpid(), (unsigned)geteuid(), (unsigned)getegid(), (long long)time(0));
+  shmdt(p);
+  return 0;
+}
+`;
+
+describe('decoding a real kernel answer (host cc, host kernel)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'abi-kernel-'));
+  let created: number | undefined;
+
+  afterAll(() => {
+    // The program removes its segment itself; this is the safety net.
+    if (created !== undefined) {
+      try {
+        execFileSync('ipcrm', ['-m', String(created)], { stdio: 'ignore' });
+      } catch {
+        /* already gone, as expected */
+      }
+      const left = execFileSync('ipcs', ['-m']).toString();
+      expect(left.split('\n').some((l) => l.split(/\s+/)[1] === String(created))).toBe(false);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('IPC_STAT / IPC_INFO / SHM_INFO bytes decode to what C printed', () => {
+    const name = hostTarget();
+    const abi = getAbi(name);
+    const src = join(dir, 'stat.c');
+    const bin = join(dir, 'stat');
+    writeFileSync(src, STAT_PROGRAM);
+    execFileSync('cc', [...configOf(name).flags, '-O0', '-o', bin, src]);
+    const out = execFileSync(bin).toString();
+    const id = /^shmid=(\d+)$/m.exec(out);
+    if (id) created = Number(id[1]);
+    expect(out).not.toMatch(/^error/m);
+
+    const record = (tag: string) => {
+      const hexLine = new RegExp(`^${tag} hex=([0-9a-f]+)$`, 'm').exec(out);
+      const fields = new RegExp(`^${tag} (?!hex=)((?:\\w+=\\S+ ?)+)$`, 'm').exec(out);
+      if (!hexLine || !fields) throw new Error(`no ${tag} lines in:\n${out}`);
+      const values = Object.fromEntries(fields[1].trim().split(' ').map((kv) => kv.split('=') as [string, string]));
+      return { bytes: Uint8Array.from(Buffer.from(hexLine[1], 'hex')), values };
+    };
+    const env = Object.fromEntries(/^pid=.*$/m.exec(out)![0].split(' ').map((kv) => kv.split('=') as [string, string]));
+
+    for (const tag of ['attached', 'removed']) {
+      const { bytes, values } = record(tag);
+      expect(bytes.length).toBe(abi.sizeof.shmidDs);
+      const ds = abi.decodeShmidDs(bytes);
+      expect(ds).toEqual({
+        perm: {
+          key: Number(values.key),
+          uid: Number(values.uid),
+          gid: Number(values.gid),
+          cuid: Number(values.cuid),
+          cgid: Number(values.cgid),
+          mode: Number(values.mode),
+          seq: Number(values.seq),
+        },
+        segsz: Number(values.segsz),
+        atime: Number(values.atime),
+        dtime: Number(values.dtime),
+        ctime: Number(values.ctime),
+        cpid: Number(values.cpid),
+        lpid: Number(values.lpid),
+        nattch: Number(values.nattch),
+      });
+      // And what the values must be, independently of C's view.
+      expect(ds.segsz).toBe(12345);
+      expect(ds.perm.uid).toBe(Number(env.uid));
+      expect(ds.perm.cgid).toBe(Number(env.gid));
+      expect(ds.cpid).toBe(Number(env.pid));
+      expect(ds.lpid).toBe(Number(env.pid));
+      expect(ds.nattch).toBe(1);
+      expect(Math.abs(ds.atime - Number(env.now))).toBeLessThan(120);
+      expect(ds.dtime).toBe(0);
+      expect(ds.perm.mode & 0o777).toBe(0o640);
+      expect(ds.perm.key).toBe(abi.constants.IPC_PRIVATE);
+    }
+    expect(abi.decodeShmidDs(record('attached').bytes).perm.mode & abi.constants.SHM_DEST).toBe(0);
+    expect(abi.decodeShmidDs(record('removed').bytes).perm.mode & abi.constants.SHM_DEST).toBe(abi.constants.SHM_DEST);
+
+    const ipc = record('ipcinfo');
+    expect(abi.decodeShminfo(ipc.bytes)).toEqual({
+      shmmax: BigInt(ipc.values.shmmax),
+      shmmin: BigInt(ipc.values.shmmin),
+      shmmni: BigInt(ipc.values.shmmni),
+      shmseg: BigInt(ipc.values.shmseg),
+      shmall: BigInt(ipc.values.shmall),
+    });
+    // The default shmmax is beyond 2^53 on 64-bit kernels: it must stay exact.
+    expect(BigInt(readFileSync('/proc/sys/kernel/shmmax', 'utf8').trim())).toBe(abi.decodeShminfo(ipc.bytes).shmmax);
+
+    const si = record('shminfo');
+    expect(abi.decodeShmInfo(si.bytes)).toEqual({
+      usedIds: Number(si.values.used_ids),
+      shmTot: BigInt(si.values.shm_tot),
+      shmRss: BigInt(si.values.shm_rss),
+      shmSwp: BigInt(si.values.shm_swp),
+      swapAttempts: BigInt(si.values.swap_attempts),
+      swapSuccesses: BigInt(si.values.swap_successes),
+    });
+
+    // The process has exited: its segment (marked removed) must be gone.
+    const left = execFileSync('ipcs', ['-m']).toString();
+    expect(left.split('\n').some((l) => l.split(/\s+/)[1] === String(created))).toBe(false);
+  }, 60_000);
+});
+
+// ---------------------------------------------------------------------------
+// Every committed target
+// ---------------------------------------------------------------------------
+
+function checkLayout(target: string, name: string, s: StructLayout) {
+  const fields = Object.entries(s.fields).sort(([, a], [, b]) => a.offset - b.offset);
+  let end = 0;
+  let prev = '';
+  for (const [f, l] of fields) {
+    expect(l.offset, `${target} ${name}.${f} overlaps ${prev}`).toBeGreaterThanOrEqual(end);
+    expect(l.offset + l.size, `${target} ${name}.${f} outside the struct`).toBeLessThanOrEqual(s.size);
+    if (l.signed !== null) {
+      expect([1, 2, 4, 8], `${target} ${name}.${f} size`).toContain(l.size);
+      expect(l.offset % Math.min(l.size, 4), `${target} ${name}.${f} misaligned`).toBe(0);
+    }
+    end = l.offset + l.size;
+    prev = f;
+  }
+}
+
+describe.each(ALL)('target %s', (name) => {
+  const d = targets[name];
+  const abi = getAbi(name);
+
+  it('has a consistent, sane layout', () => {
+    expect(d.target).toBe(name);
+    expect(name).toBe(`linux-${d.arch}-${d.libc === 'glibc' ? 'gnu' : 'musl'}${name.endsWith('-time64') ? '-time64' : ''}`);
+    for (const [sname, s] of Object.entries({ ...d.structs, ...d.kernelStructs })) checkLayout(name, sname, s);
+    const ipc = d.structs.ipc_perm.fields;
+    const ds = d.structs.shmid_ds.fields;
+    expect(Object.keys(ipc).sort()).toEqual(['cgid', 'cuid', 'gid', 'key', 'mode', 'seq', 'uid']);
+    expect(ds.shm_perm).toEqual({ offset: 0, size: d.structs.ipc_perm.size, signed: null });
+    expect(ipc.key).toMatchObject({ size: 4, signed: true });
+    for (const f of ['uid', 'gid', 'cuid', 'cgid'] as const) expect(ipc[f]).toMatchObject({ size: 4, signed: false });
+    expect(ds.shm_segsz).toMatchObject({ size: d.pointerSize, signed: false });
+    expect(ds.shm_cpid).toMatchObject({ size: 4, signed: true });
+    expect(d.structs.shminfo.fields.shmmax).toMatchObject({ size: d.sizeofLong, signed: false });
+    expect(d.sizeofLong).toBe(d.pointerSize);
+    expect(d.time64).toBe(d.sizeofTimeT === 8);
+    expect(d.structs.timespec.fields.tv_sec.size).toBe(d.sizeofTimeT);
+    expect(abi.sizeof).toEqual({
+      ipcPerm: d.structs.ipc_perm.size,
+      shmidDs: d.structs.shmid_ds.size,
+      shminfo: d.structs.shminfo.size,
+      shmInfo: d.structs.shm_info.size,
+      timespec: d.structs.timespec.size,
+      long: d.sizeofLong,
+    });
+  });
+
+  it('libc and kernel headers agree wherever both define a value', () => {
+    expect(d.notes.filter((n) => n.includes('headers say'))).toEqual([]);
+  });
+
+  it('has every constant, errno and syscall the library needs', () => {
+    for (const c of [
+      'IPC_PRIVATE', 'IPC_CREAT', 'IPC_EXCL', 'IPC_NOWAIT', 'IPC_RMID', 'IPC_SET', 'IPC_STAT', 'IPC_INFO',
+      'SHM_RDONLY', 'SHM_RND', 'SHM_REMAP', 'SHM_EXEC', 'SHM_LOCK', 'SHM_UNLOCK', 'SHM_STAT', 'SHM_INFO',
+      'SHM_STAT_ANY', 'SHM_HUGETLB', 'SHM_NORESERVE', 'SHM_HUGE_SHIFT', 'SHM_HUGE_2MB', 'SHM_HUGE_1GB',
+      'SHM_DEST', 'SHM_LOCKED', 'PROT_NONE', 'PROT_READ', 'PROT_WRITE', 'MAP_SHARED', 'MAP_PRIVATE',
+      'MAP_ANONYMOUS', 'MAP_FIXED', 'MAP_NORESERVE', 'MAP_FIXED_NOREPLACE', 'FUTEX_WAIT', 'FUTEX_WAKE',
+      'FUTEX_PRIVATE_FLAG', 'FUTEX_WAIT_BITSET', 'FUTEX_BITSET_MATCH_ANY', 'FUTEX_CLOCK_REALTIME', '_SC_PAGESIZE',
+    ]) {
+      expect(abi.constants[c], `${name} ${c}`).toBeTypeOf('number');
+    }
+    expect(('SHMLBA_PAGES' in abi.constants) !== ('SHMLBA_BYTES' in abi.constants)).toBe(true);
+    expect(abi.constants.SHM_HUGE_2MB).toBe(21 << abi.constants.SHM_HUGE_SHIFT);
+    for (const e of ['EPERM', 'ENOENT', 'EINTR', 'EAGAIN', 'ENOMEM', 'EACCES', 'EEXIST', 'EINVAL', 'ENOSPC', 'ENOSYS', 'EIDRM', 'ETIMEDOUT', 'EOVERFLOW']) {
+      expect(abi.errno[e], `${name} ${e}`).toBeTypeOf('number');
+    }
+    expect(Object.keys(abi.errno).length).toBeGreaterThan(120);
+    for (const s of ['futex', 'getpid', 'gettid', 'pidfd_open', 'kill', 'tgkill']) expect(abi.syscalls[s]).toBeTypeOf('number');
+    expect('futex_time64' in abi.syscalls).toBe(d.pointerSize === 4);
+  });
+
+  it('errnoName prefers the canonical name of aliases', () => {
+    expect(abi.errnoName(abi.errno.ENOENT)).toBe('ENOENT');
+    expect(abi.errnoName(abi.errno.EWOULDBLOCK)).toBe('EAGAIN');
+    expect(abi.errnoName(abi.errno.ENOTSUP)).toBe('EOPNOTSUPP');
+    expect(abi.errnoName(abi.errno.EDEADLK)).toBe('EDEADLK');
+    expect(abi.errnoName(-1)).toBeUndefined();
+    for (const v of Object.values(abi.errno)) expect(abi.errno[abi.errnoName(v)!]).toBe(v);
+  });
+
+  it('on 64-bit, the libc ipc_perm matches the kernel ipc64_perm offsets (buffer passed unchanged)', () => {
+    if (d.pointerSize !== 8) return;
+    const k = d.kernelStructs.ipc64_perm;
+    expect(d.structs.ipc_perm.size).toBe(k.size);
+    for (const [f, l] of Object.entries(d.structs.ipc_perm.fields)) expect(l.offset, `${name} ${f}`).toBe(k.fields[f].offset);
+    expect(d.structs.shmid_ds.size).toBe(d.kernelStructs.shmid64_ds.size);
+    for (const [f, l] of Object.entries(d.structs.shmid_ds.fields)) expect(l).toEqual(d.kernelStructs.shmid64_ds.fields[f]);
+  });
+
+  it('has a generated header naming the compiler and headers', () => {
+    const text = readFileSync(new URL(`../lib/abi/targets/${name}.ts`, import.meta.url), 'utf8');
+    expect(text.split('\n')[0]).toMatch(
+      /^\/\/ Generated by scripts\/abi\/generate\.ts from scripts\/abi\/probe\.c with .*gcc \d+\.\d+\.\d+.*, (glibc|musl) [\d.]+ headers.*, Linux [\d.]+ uapi headers.*\. Do not edit\.$/,
+    );
+  });
+});
+
+describe('known traps', () => {
+  it('ppc64le keeps the times before shm_segsz, and seq is 32-bit', () => {
+    const d = targets['linux-ppc64-gnu'];
+    const ds = d.structs.shmid_ds.fields;
+    expect(ds.shm_atime.offset).toBeLessThan(ds.shm_segsz.offset);
+    expect(ds.shm_ctime.offset).toBeLessThan(ds.shm_segsz.offset);
+    expect(d.structs.ipc_perm.fields.seq.size).toBe(4);
+    expect(d.littleEndian).toBe(true);
+  });
+
+  it('musl seq is a 32-bit int; glibc (non-ppc) seq is 16-bit', () => {
+    expect(targets['linux-x64-musl'].structs.ipc_perm.fields.seq).toEqual({ offset: 24, size: 4, signed: true });
+    expect(targets['linux-x64-gnu'].structs.ipc_perm.fields.seq).toEqual({ offset: 24, size: 2, signed: false });
+    expect(targets['linux-x64-musl'].notes.join('\n')).toMatch(/ipc_perm\.seq: libc reads 4 bytes/);
+  });
+
+  it('mips64el errno values differ (EIDRM 36), others are the asm-generic ones', () => {
+    expect(getAbi('linux-mips64el-gnu').errno.EIDRM).toBe(36);
+    for (const t of ALL.filter((t) => !t.startsWith('linux-mips'))) expect(getAbi(t).errno.EIDRM, t).toBe(43);
+  });
+
+  it('32-bit legacy targets have the *_high words and call shmctl; their time64 twins do not and call __shmctl64', () => {
+    for (const base of ['linux-arm-gnu', 'linux-ia32-gnu']) {
+      const legacy = targets[base];
+      const t64 = targets[`${base}-time64`];
+      for (const f of ['shm_atime_high', 'shm_dtime_high', 'shm_ctime_high']) {
+        expect(legacy.structs.shmid_ds.fields[f], `${base} ${f}`).toBeDefined();
+        expect(t64.structs.shmid_ds.fields[f], `${base}-time64 ${f}`).toBeUndefined();
+      }
+      expect(legacy.symbols.shmctl).toBe('shmctl');
+      expect(t64.symbols.shmctl).toBe('__shmctl64');
+      expect([legacy.time64, t64.time64]).toEqual([false, true]);
+      expect(legacy.structs.shmid_ds.fields.shm_atime.size).toBe(4);
+      expect(t64.structs.shmid_ds.fields.shm_atime.size).toBe(8);
+      expect(t64.structs.timespec.size).toBe(16);
+      expect(t64.structs.ipc_perm).toEqual(legacy.structs.ipc_perm);
+    }
+    for (const t of ALL.filter((t) => targets[t].pointerSize === 8)) expect(targets[t].symbols.shmctl, t).toBe('shmctl');
+  });
+
+  it('s390x: seq is taken at the offset the kernel writes (26), with the reason recorded', () => {
+    const d = targets['linux-s390x-gnu'];
+    expect(d.littleEndian).toBe(false);
+    expect(d.kernelStructs.ipc64_perm.fields.seq.offset).toBe(26);
+    expect(d.structs.ipc_perm.fields.seq).toEqual({ offset: 26, size: 2, signed: false });
+    expect(d.notes.join('\n')).toMatch(/ipc_perm\.seq: the libc header puts it at offset 24 .* kernel's offset and size are used/);
+  });
+
+  it('linux-loong64-gnu is not faked: getAbi explains why', () => {
+    expect(ALL).not.toContain('linux-loong64-gnu');
+    expect(() => getAbi('linux-loong64-gnu')).toThrow(/loong64.*Debian 12 ships no loongarch64 cross compiler/);
+  });
+});
+
+describe('getAbi / hostTarget / listTargets', () => {
+  it('returns the host target by default, cached', () => {
+    expect(hostTarget()).toMatch(/^linux-/);
+    expect(getAbi()).toBe(getAbi(hostTarget()));
+    expect(getAbi().target).toBe(hostTarget());
+  });
+
+  it('lists the generated targets', () => {
+    expect(ALL).toEqual(expect.arrayContaining([
+      'linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'linux-arm-gnu', 'linux-arm-gnu-time64', 'linux-ia32-gnu',
+      'linux-ia32-gnu-time64', 'linux-riscv64-gnu', 'linux-ppc64-gnu', 'linux-s390x-gnu', 'linux-mips64el-gnu',
+    ]));
+  });
+
+  it('rejects unknown targets with the list of known ones', () => {
+    expect(() => getAbi('linux-vax-gnu')).toThrow(/unknown ABI target 'linux-vax-gnu'; known targets: .*linux-x64-gnu/);
+    expect(() => getAbi('constructor')).toThrow(/unknown ABI target/);
+  });
+
+  it('rejects non-Linux platforms', () => {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    Object.defineProperty(process, 'platform', { value: 'darwin' });
+    try {
+      expect(() => hostTarget()).toThrow(/only Linux \(glibc, musl\)/);
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+    }
+  });
+});
+
+describe('codec details', () => {
+  it('combines unsigned low and high words on legacy 32-bit layouts', () => {
+    for (const t of ['linux-arm-gnu', 'linux-ia32-gnu']) {
+      const abi = getAbi(t);
+      const f = abi.description.structs.shmid_ds.fields;
+      const bytes = new Uint8Array(abi.sizeof.shmidDs);
+      const v = new DataView(bytes.buffer);
+      v.setUint32(f.shm_atime.offset, 0xffffffff, abi.littleEndian);
+      v.setUint32(f.shm_atime_high.offset, 1, abi.littleEndian);
+      v.setUint32(f.shm_ctime.offset, 0x80000000, abi.littleEndian); // past 2038: not negative
+      expect(abi.decodeShmidDs(bytes)).toMatchObject({ atime: 2 ** 33 - 1, ctime: 2 ** 31, dtime: 0 });
+    }
+  });
+
+  it('throws a RangeError rather than rounding a huge segsz', () => {
+    const abi = getAbi('linux-x64-gnu');
+    const bytes = new Uint8Array(abi.sizeof.shmidDs);
+    new DataView(bytes.buffer).setBigUint64(abi.description.structs.shmid_ds.fields.shm_segsz.offset, 2n ** 60n, true);
+    expect(() => abi.decodeShmidDs(bytes)).toThrow(RangeError);
+    expect(() => abi.decodeShmidDs(new Uint8Array(10))).toThrow(RangeError);
+  });
+
+  it('encodes IPC_SET buffers with only uid, gid, mode', () => {
+    const abi = getAbi('linux-s390x-gnu');
+    const bytes = abi.encodeShmidDs({ perm: { uid: 1000, mode: 0o600 } });
+    expect(bytes.length).toBe(abi.sizeof.shmidDs);
+    const v = new DataView(bytes.buffer);
+    expect(v.getUint32(4, false)).toBe(1000);
+    expect(v.getUint32(20, false)).toBe(0o600);
+    expect(bytes.filter((b) => b !== 0).length).toBe(4); // 0x03e8 and 0x0180
+    expect(() => abi.encodeShmidDs({ perm: { uid: -1 } })).toThrow(RangeError);
+    expect(() => abi.encodeShmidDs({ perm: { gid: 2 ** 32 } })).toThrow(RangeError);
+  });
+
+  it('encodes timespecs for every width', () => {
+    const ts = (t: string) => {
+      const abi = getAbi(t);
+      const b = abi.encodeTimespec(1500);
+      const f = abi.description.structs.timespec.fields;
+      const v = new DataView(b.buffer);
+      const rd = (o: number, size: number) => (size === 8 ? Number(v.getBigInt64(o, abi.littleEndian)) : v.getInt32(o, abi.littleEndian));
+      return [b.length, rd(f.tv_sec.offset, f.tv_sec.size), rd(f.tv_nsec.offset, f.tv_nsec.size)];
+    };
+    expect(ts('linux-x64-gnu')).toEqual([16, 1, 500_000_000]);
+    expect(ts('linux-arm-gnu')).toEqual([8, 1, 500_000_000]);
+    expect(ts('linux-arm-gnu-time64')).toEqual([16, 1, 500_000_000]);
+    expect(ts('linux-s390x-gnu')).toEqual([16, 1, 500_000_000]);
+    expect(() => getAbi('linux-x64-gnu').encodeTimespec(-1)).toThrow(RangeError);
+    expect(() => getAbi('linux-x64-gnu').encodeTimespec(Number.NaN)).toThrow(RangeError);
+  });
+});
