@@ -8,3 +8,11 @@ export { shmctl, type ShminfoResult, type ShmInfoResult, type ShmidDsWithId } fr
 export * from './c/constants.js';
 export { ShmError } from './errors.js';
 export { getAbi, hostTarget, listTargets, type Abi, type ShmidDs, type Shminfo, type ShmInfo, type IpcPerm, type ShmidDsPatch } from './abi/index.js';
+
+// The friendly layer, built on the C-shaped one.
+export { Segment, type CreateOptions, type OpenOrCreateOptions, type AttachOptions, type KeySource } from './segment/segment.js';
+export { SegmentAttachment, ReadOnlySegmentAttachment, type TypedArrayConstructor } from './segment/attachment.js';
+export type { SegmentStatus } from './segment/status.js';
+export { list, listByShmStat, type ListOptions } from './system/list.js';
+export { limits, summary, type Limits, type Summary } from './system/limits.js';
+export { orphans, remove, processExists } from './system/cleanup.js';

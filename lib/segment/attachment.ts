@@ -1,0 +1,174 @@
+// Friendly attachments: zero-copy views of a writable attachment, copying reads for a read-only one.
+// Both wrap the C-shaped Attachment, which keeps every view harmless after detach.
+import { inspect } from 'node:util';
+import { Attachment, shmdt } from '../c/shmat.js';
+import { checkByteRange } from '../c/validate.js';
+import { usageError } from '../errors.js';
+
+type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+export interface TypedArrayConstructor<T extends TypedArray> {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** What both kinds of attachment can do: copying reads, detach, dispose. */
+abstract class AttachmentBase {
+  protected readonly raw: Attachment;
+
+  constructor(raw: Attachment) {
+    this.raw = raw;
+  }
+
+  /** The segment id. */
+  get id(): number {
+    return this.raw.shmid;
+  }
+  /** The segment's size in bytes. */
+  get size(): number {
+    return this.raw.size;
+  }
+  /** Where the segment is mapped in this process. */
+  get address(): bigint {
+    return this.raw.address;
+  }
+  get detached(): boolean {
+    return this.raw.detached;
+  }
+  abstract get readOnly(): boolean;
+
+  /** A copy of `length` bytes at `offset` (to the end by default). */
+  read(offset = 0, length?: number): Uint8Array {
+    return this.raw.read(offset, length);
+  }
+
+  /**
+   * Decodes a string at `offset`. Without `length` it reads up to the first NUL byte (C strings), or to the
+   * end of the segment.
+   */
+  readString(offset = 0, length?: number, encoding: BufferEncoding = 'utf8'): string {
+    const bytes = this.bytesForReading(offset, length);
+    const end = length === undefined ? indexOfNul(bytes) : bytes.length;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString(encoding);
+  }
+
+  /** Detaches; views taken earlier stay harmless (they read zeros). Detaching twice throws ERR_SHM_DETACHED. */
+  detach(): void {
+    if (this.raw.detached) {
+      throw usageError('ERR_SHM_DETACHED', 'shmdt', `segment ${this.id} is already detached from this attachment`, { shmid: this.id });
+    }
+    shmdt(this.raw);
+  }
+
+  /** For `using`: detaches if still attached; a second dispose does nothing. */
+  [Symbol.dispose](): void {
+    if (!this.raw.detached) shmdt(this.raw);
+  }
+
+  protected abstract bytesForReading(offset: number, length: number | undefined): Uint8Array;
+
+  [inspect.custom](): string {
+    const state = this.detached ? 'detached' : `at 0x${this.address.toString(16)}`;
+    return `${this.constructor.name} { id: ${this.id}, size: ${this.size}, ${this.readOnly ? 'read-only, ' : ''}${state} }`;
+  }
+}
+
+function indexOfNul(bytes: Uint8Array): number {
+  const at = bytes.indexOf(0);
+  return at < 0 ? bytes.length : at;
+}
+
+/** A read-write attachment: zero-copy views over the whole segment, plus copy helpers. */
+export class SegmentAttachment extends AttachmentBase {
+  #bytes?: Uint8Array;
+  #dataView?: DataView;
+  #nodeBuffer?: Buffer;
+
+  get readOnly(): false {
+    return false;
+  }
+
+  /** The segment's memory, zero copy. */
+  get buffer(): ArrayBuffer {
+    return this.raw.buffer; // throws once detached
+  }
+  get bytes(): Uint8Array {
+    const buffer = this.buffer;
+    return (this.#bytes ??= new Uint8Array(buffer));
+  }
+  get dataView(): DataView {
+    const buffer = this.buffer;
+    return (this.#dataView ??= new DataView(buffer));
+  }
+  /** The segment as a Node Buffer (zero copy). */
+  get nodeBuffer(): Buffer {
+    const buffer = this.buffer;
+    return (this.#nodeBuffer ??= Buffer.from(buffer));
+  }
+
+  /** A typed view, e.g. view(Int32Array, 64, 4) for Atomics on four words at byte 64. */
+  view<T extends TypedArray>(type: TypedArrayConstructor<T>, byteOffset = 0, length?: number): T {
+    const buffer = this.buffer;
+    const size = type.BYTES_PER_ELEMENT;
+    if (typeof type !== 'function' || !Number.isInteger(size)) throw new TypeError('view() takes a typed array constructor such as Int32Array');
+    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset > this.size) {
+      throw new RangeError(`byteOffset ${byteOffset} is outside the segment (0..${this.size})`);
+    }
+    if (byteOffset % size !== 0) throw new RangeError(`byteOffset ${byteOffset} is not a multiple of ${type.name}'s ${size}-byte elements`);
+    const count = length ?? Math.floor((this.size - byteOffset) / size);
+    if (!Number.isInteger(count) || count < 0 || byteOffset + count * size > this.size) {
+      throw new RangeError(`${count} elements of ${size} bytes at ${byteOffset} pass the end of the segment (${this.size} bytes)`);
+    }
+    return new type(buffer, byteOffset, count);
+  }
+
+  /** Copies bytes or an encoded string into the segment at `offset`; returns the number of bytes written. */
+  write(data: ArrayBufferView | ArrayBuffer | string, offset = 0, encoding: BufferEncoding = 'utf8'): number {
+    const bytes =
+      typeof data === 'string'
+        ? Buffer.from(data, encoding)
+        : data instanceof ArrayBuffer
+          ? new Uint8Array(data)
+          : ArrayBuffer.isView(data)
+            ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+            : undefined;
+    if (!bytes) throw new TypeError('write() takes a string, an ArrayBuffer or a typed array / Buffer / DataView');
+    const range = checkByteRange(offset, bytes.length, this.size);
+    this.bytes.set(bytes, range.offset);
+    return bytes.length;
+  }
+
+  /** Fills `length` bytes at `offset` (the rest of the segment by default) with a byte value or a string pattern. */
+  fill(value: number | string, offset = 0, length?: number): this {
+    const range = checkByteRange(offset, length, this.size);
+    this.nodeBuffer.fill(value, range.offset, range.offset + range.length);
+    return this;
+  }
+
+  protected bytesForReading(offset: number, length: number | undefined): Uint8Array {
+    const range = checkByteRange(offset, length, this.size);
+    return this.bytes.subarray(range.offset, range.offset + range.length);
+  }
+}
+
+/** A read-only attachment (SHM_RDONLY): reads copy the bytes out; nothing here can write. */
+export class ReadOnlySegmentAttachment extends AttachmentBase {
+  get readOnly(): true {
+    return true;
+  }
+
+  protected bytesForReading(offset: number, length: number | undefined): Uint8Array {
+    return this.raw.read(offset, length);
+  }
+}
