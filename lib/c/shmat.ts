@@ -72,6 +72,9 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
 
   const address = c.shmat(id, requested, flags);
   if (address === c.MAP_FAILED) throw errnoError({ syscall: 'shmat', call, shmid: id });
+  // Node starts child processes with fork + exec: without this, every spawn would count as an attach and a
+  // detach by the child (nattch, lpid, atime and dtime change). JavaScript has no fork without exec.
+  c.madvise(address, Number(length), c.abi.constants.MADV_DONTFORK);
   const state = new AttachmentState(id, address, size, (flags & SHM_RDONLY) !== 0, address + length);
   for (const displaced of claim(address, address + length, state)) (displaced as AttachmentState).superseded = true;
   return newAttachment(state);

@@ -14,6 +14,7 @@ export interface Libc {
   shmctl(shmid: number, cmd: number, buf: Uint8Array | null): number;
   mmap(addr: Pointer | null, length: number, prot: number, flags: number, fd: number, offset: number): Pointer;
   munmap(addr: Pointer, length: number): number;
+  madvise(addr: Pointer, length: number, advice: number): number;
   memcpyFrom(dst: Uint8Array, src: Pointer, n: number): void;
   strerror(errnum: number): string;
   sysconf(name: number): number;
@@ -62,6 +63,7 @@ export function libc(): Libc {
   const shmctl = lib.func(shmctlSymbol, 'int', ['int', 'int', 'void *']);
   const mmap = lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)');
   const munmap = lib.func('int munmap(void *addr, size_t length)');
+  const madvise = lib.func('int madvise(void *addr, size_t length, int advice)');
   const memcpy = lib.func('void *memcpy(void *dst, void *src, size_t n)');
   const strerror = lib.func('const char *strerror(int errnum)');
   const sysconf = lib.func('long sysconf(int name)');
@@ -77,6 +79,7 @@ export function libc(): Libc {
     shmctl: (shmid, cmd, buf) => shmctl(shmid, cmd, buf),
     mmap: (addr, length, prot, flags, fd, offset) => mmap(addr, length, prot, flags, fd, offset) ?? 0n,
     munmap: (addr, length) => munmap(addr, length),
+    madvise: (addr, length, advice) => madvise(addr, length, advice),
     memcpyFrom: (dst, src, n) => void memcpy(dst, src, n),
     strerror: (errnum) => strerror(errnum) ?? `errno ${errnum}`,
     sysconf: (name) => Number(sysconf(name)),

@@ -63,6 +63,19 @@ describe('shmat / shmdt', () => {
     shmdt(a);
   });
 
+  it('spawning a child process does not count as an attach and detach by the child (MADV_DONTFORK)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const id = privateSegment(64);
+    const a = shmat(id);
+    const before = shmctl(id, IPC_STAT);
+    execFileSync('true');
+    const after = shmctl(id, IPC_STAT);
+    expect(after.lpid).toBe(process.pid);
+    expect(after.dtime).toBe(before.dtime);
+    expect(after.nattch).toBe(1);
+    shmdt(a);
+  });
+
   it('SHM_RDONLY gives reads by copy and no ArrayBuffer', () => {
     const id = privateSegment(64);
     const w = shmat(id);

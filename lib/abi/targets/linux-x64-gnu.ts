@@ -108,6 +108,7 @@ const description: AbiDescription = {
     IPC_RMID: 0,
     IPC_SET: 1,
     IPC_STAT: 2,
+    MADV_DONTFORK: 10,
     MAP_ANONYMOUS: 32,
     MAP_FIXED: 16,
     MAP_FIXED_NOREPLACE: 1048576,

@@ -1,0 +1,37 @@
+// The README's examples run as documented and leave nothing behind.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { ROOT } from './support/child.js';
+
+function run(script: string, ...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', `scripts/examples/${script}`, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('examples', () => {
+  it('port-from-c: the C writer/reader pair, ported', () => {
+    const result = run('port-from-c.ts');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('reader: data read from memory: Hello from the writer');
+  });
+
+  it('flag-byte: writer and reader processes hand over a message', () => {
+    const result = run('flag-byte.ts');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('reader (pid');
+    expect(result.stdout).toContain('hello through shared memory');
+    expect(result.stdout).toContain('reader acknowledged');
+  });
+
+  it('shared-counter: Atomics.add from several processes is exact', () => {
+    const result = run('shared-counter.ts', '3', '20000');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('= 60000 (expected 60000)');
+  });
+
+  it('list-and-clean: lists, reports limits and usage', () => {
+    const result = run('list-and-clean.ts');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/limits: max \d+ segments/);
+    expect(result.stdout).toMatch(/in use: \d+ segments/);
+  });
+});
