@@ -59,6 +59,7 @@ m.remove()`),
       ['-c', 'import sys, sysv_ipc\nm = sysv_ipc.SharedMemory(sysv_ipc.IPC_PRIVATE, sysv_ipc.IPC_CREX, size=64)\nm.write(b"private")\nprint(m.id, flush=True)\nsys.stdin.readline()\nm.remove()\nprint("removed", flush=True)\n'],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
+    const exited = new Promise((resolve) => child.on('exit', resolve));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const id = Number((await lines.next()).value);
     removeAfterTest(id);
@@ -70,7 +71,7 @@ m.remove()`),
     expect(segment.markedForRemoval).toBe(true);
     expect(a.readString(0, 7)).toBe('private');
     a.detach();
-    await new Promise((resolve) => child.on('exit', resolve)); // Python's own attachment ends with it
+    await exited; // Python's own attachment ends with it
     expect(procRow(id)).toBeUndefined();
   });
 
