@@ -41,19 +41,39 @@ function readBig(v: DataView, f: FieldLayout, base: number, le: boolean, forceUn
   }
 }
 
+/**
+ * Any integer field as a number, without BigInt (IPC_STAT is on hot paths): 8-byte fields are read as two
+ * 32-bit halves. Returns NaN when the value cannot be represented exactly.
+ */
+function readNumber(v: DataView, f: FieldLayout, base: number, le: boolean, forceUnsigned = false): number {
+  const o = base + f.offset;
+  const signed = f.signed === true && !forceUnsigned;
+  switch (f.size) {
+    case 1: return signed ? v.getInt8(o) : v.getUint8(o);
+    case 2: return signed ? v.getInt16(o, le) : v.getUint16(o, le);
+    case 4: return signed ? v.getInt32(o, le) : v.getUint32(o, le);
+    case 8: {
+      const low = v.getUint32(le ? o : o + 4, le);
+      const highAt = le ? o + 4 : o;
+      const high = signed ? v.getInt32(highAt, le) : v.getUint32(highAt, le);
+      const value = high * TWO_32 + low;
+      return Number.isSafeInteger(value) ? value : Number.NaN;
+    }
+    default: throw new Error(`unsupported field size ${f.size}`);
+  }
+}
+
 /** A field of at most 4 bytes always fits a number exactly. */
 function readSmall(v: DataView, f: FieldLayout, base: number, le: boolean): number {
   if (f.size > 4) throw new Error(`field of ${f.size} bytes read as a 32-bit number`);
-  return Number(readBig(v, f, base, le));
+  return readNumber(v, f, base, le);
 }
 
 /** For sizes and counts: exact number, or a RangeError rather than a rounded value. */
 function readSafe(v: DataView, f: FieldLayout, base: number, le: boolean, name: string): number {
-  const b = readBig(v, f, base, le);
-  if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(`${name} = ${b} exceeds Number.MAX_SAFE_INTEGER`);
-  }
-  return Number(b);
+  const value = readNumber(v, f, base, le);
+  if (Number.isNaN(value)) throw new RangeError(`${name} = ${readBig(v, f, base, le)} exceeds Number.MAX_SAFE_INTEGER`);
+  return value;
 }
 
 function writeUnsigned(v: DataView, f: FieldLayout, base: number, le: boolean, value: number, name: string): void {
@@ -89,21 +109,39 @@ export function makeCodec(d: AbiDescription): Codec {
   const permBase = need(ds, 'shm_perm').offset;
 
   // Legacy 32-bit layout: time = unsigned low word + high word * 2^32.
-  const time = (v: DataView, name: 'shm_atime' | 'shm_dtime' | 'shm_ctime'): number => {
+  const timeReader = (name: 'shm_atime' | 'shm_dtime' | 'shm_ctime') => {
     const high = ds.fields[`${name}_high`];
     const low = need(ds, name);
-    if (!high) return Number(readBig(v, low, 0, le));
-    return Number(readBig(v, high, 0, le, true)) * TWO_32 + Number(readBig(v, low, 0, le, true));
+    if (high) return (v: DataView) => readNumber(v, high, 0, le, true) * TWO_32 + readNumber(v, low, 0, le, true);
+    return (v: DataView) => {
+      const value = readNumber(v, low, 0, le);
+      return Number.isNaN(value) ? Number(readBig(v, low, 0, le)) : value;
+    };
   };
+  const atime = timeReader('shm_atime');
+  const dtime = timeReader('shm_dtime');
+  const ctime = timeReader('shm_ctime');
+
+  // Field layouts looked up once, not per call.
+  const pf = {
+    key: need(perm, 'key'),
+    uid: need(perm, 'uid'),
+    gid: need(perm, 'gid'),
+    cuid: need(perm, 'cuid'),
+    cgid: need(perm, 'cgid'),
+    mode: need(perm, 'mode'),
+    seq: need(perm, 'seq'),
+  };
+  const df = { segsz: need(ds, 'shm_segsz'), cpid: need(ds, 'shm_cpid'), lpid: need(ds, 'shm_lpid'), nattch: need(ds, 'shm_nattch') };
 
   const decodePerm = (v: DataView): IpcPerm => ({
-    key: readSmall(v, need(perm, 'key'), permBase, le),
-    uid: readSmall(v, need(perm, 'uid'), permBase, le),
-    gid: readSmall(v, need(perm, 'gid'), permBase, le),
-    cuid: readSmall(v, need(perm, 'cuid'), permBase, le),
-    cgid: readSmall(v, need(perm, 'cgid'), permBase, le),
-    mode: readSmall(v, need(perm, 'mode'), permBase, le),
-    seq: readSmall(v, need(perm, 'seq'), permBase, le),
+    key: readSmall(v, pf.key, permBase, le),
+    uid: readSmall(v, pf.uid, permBase, le),
+    gid: readSmall(v, pf.gid, permBase, le),
+    cuid: readSmall(v, pf.cuid, permBase, le),
+    cgid: readSmall(v, pf.cgid, permBase, le),
+    mode: readSmall(v, pf.mode, permBase, le),
+    seq: readSmall(v, pf.seq, permBase, le),
   });
 
   return {
@@ -111,13 +149,13 @@ export function makeCodec(d: AbiDescription): Codec {
       const v = view(bytes, ds, 'decodeShmidDs');
       return {
         perm: decodePerm(v),
-        segsz: readSafe(v, need(ds, 'shm_segsz'), 0, le, 'shm_segsz'),
-        atime: time(v, 'shm_atime'),
-        dtime: time(v, 'shm_dtime'),
-        ctime: time(v, 'shm_ctime'),
-        cpid: readSmall(v, need(ds, 'shm_cpid'), 0, le),
-        lpid: readSmall(v, need(ds, 'shm_lpid'), 0, le),
-        nattch: readSafe(v, need(ds, 'shm_nattch'), 0, le, 'shm_nattch'),
+        segsz: readSafe(v, df.segsz, 0, le, 'shm_segsz'),
+        atime: atime(v),
+        dtime: dtime(v),
+        ctime: ctime(v),
+        cpid: readSmall(v, df.cpid, 0, le),
+        lpid: readSmall(v, df.lpid, 0, le),
+        nattch: readSafe(v, df.nattch, 0, le, 'shm_nattch'),
       };
     },
 
