@@ -5,6 +5,7 @@ import {
   IPC_RMID,
   IPC_STAT,
   SHM_DEST,
+  SHM_EXEC,
   SHM_RDONLY,
   SHM_REMAP,
   SHM_RND,
@@ -92,6 +93,17 @@ describe('shmat / shmdt', () => {
       shmdt(r);
       shmdt(w);
     }
+  });
+
+  it('SHM_EXEC maps the segment executable', async () => {
+    const { readFileSync } = await import('node:fs');
+    const id = privateSegment(4096);
+    const a = shmat(id, null, SHM_EXEC);
+    const line = readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(a.address.toString(16)));
+    expect(line?.split(' ')[1]).toBe('rwxs');
+    shmdt(a);
   });
 
   it('read() checks its range', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, IPC_STAT, ShmError, shmctl, shmget } from '../../lib/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, IPC_STAT, SHM_NORESERVE, ShmError, shmctl, shmget } from '../../lib/index.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 import { catchError } from '../support/errors.js';
 
@@ -67,6 +68,26 @@ describe('shmget', () => {
     const error = catchError(() => shmget(IPC_PRIVATE, 0, IPC_CREAT | 0o600));
     expect(error).toMatchObject({ code: 'EINVAL' });
     expect(error.message).toContain('at least 1 byte');
+  });
+
+  it('SHM_NORESERVE is accepted', () => {
+    const id = removeAfterTest(shmget(IPC_PRIVATE, 1 << 20, IPC_CREAT | SHM_NORESERVE | 0o600));
+    expect(procRow(id)!.size).toBe(1 << 20);
+  });
+
+  it('fails with ENOSPC naming SHMMNI when the system-wide count of segments is reached', () => {
+    const limitFile = '/proc/sys/kernel/shmmni';
+    const saved = readFileSync(limitFile, 'utf8');
+    const inUse = readFileSync('/proc/sysvipc/shm', 'utf8').trim().split('\n').length - 1;
+    try {
+      writeFileSync(limitFile, String(inUse + 1));
+      removeAfterTest(shmget(IPC_PRIVATE, 64, IPC_CREAT | 0o600));
+      const error = catchError(() => shmget(IPC_PRIVATE, 64, IPC_CREAT | 0o600));
+      expect(error).toMatchObject({ code: 'ENOSPC', syscall: 'shmget' });
+      expect(error.message).toContain(`SHMMNI = ${inUse + 1}`);
+    } finally {
+      writeFileSync(limitFile, saved);
+    }
   });
 
   it('rejects bad arguments before any syscall', () => {
