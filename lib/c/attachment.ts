@@ -30,12 +30,13 @@ const ownerLink = Symbol('sysv-shm attachment of this buffer');
 
 // GC backstop: an attachment whose object (and therefore whose ArrayBuffer) nobody can reach any more is detached,
 // and the placeholder a detached one may have left is unmapped.
+// Its own pin goes first: the buffer is gone, so a still-attached range can take the plain shmdt path.
 const collected = new FinalizationRegistry<AttachmentState>((state) => {
+  unpin(state);
   if (!state.detached) {
     state.detached = true;
     releaseOwner(state, () => libc().shmdt(state.address));
   }
-  unpin(state);
 });
 
 export class Attachment {
