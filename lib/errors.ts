@@ -82,6 +82,15 @@ function segmentById(shmid: number | undefined) {
   return readProcShm()?.find((row) => row.shmid === shmid);
 }
 
+/** The rwx bits of a segment's mode that apply to this process (owner, group or other), as the kernel picks them. */
+function accessBits(row: { perms: number; uid: number; gid: number; cuid: number; cgid: number }): number {
+  const uid = process.getuid?.();
+  const groups = new Set([process.getgid?.(), ...(process.getgroups?.() ?? [])]);
+  if (uid === row.uid || uid === row.cuid) return (row.perms >> 6) & 7;
+  if (groups.has(row.gid) || groups.has(row.cgid)) return (row.perms >> 3) & 7;
+  return row.perms & 7;
+}
+
 function describeOwner(row: { perms: number; uid: number; gid: number }): string {
   return `mode ${octalMode(row.perms)}, owner uid ${row.uid} gid ${row.gid}; this process runs as uid ${process.getuid?.()} gid ${process.getgid?.()}`;
 }
@@ -163,9 +172,9 @@ function adviceFor(code: string, ctx: CallContext): string | undefined {
     case 'shmat:EACCES':
     case 'shmctl:EACCES': {
       const row = segmentById(ctx.shmid);
-      return row
-        ? `segment ${ctx.shmid} has ${describeOwner(row)}: attach read-only if the mode allows reading, or ask its owner to chmod it`
-        : 'the segment mode does not give this process that access';
+      if (!row) return 'the segment mode does not give this process that access';
+      const canRead = (accessBits(row) & 0o4) !== 0;
+      return `segment ${ctx.shmid} has ${describeOwner(row)}: ${canRead ? 'attach read-only (the mode allows reading), or ' : ''}ask its owner to chmod it`;
     }
     case 'shmat:EINVAL':
     case 'shmctl:EINVAL':

@@ -150,17 +150,13 @@ function replaceWithPlaceholder(region: Region): number {
   return 0;
 }
 
-/** End of the contiguous mapping that starts at `start`, read from /proc/self/maps. */
+/** End of the one mapping (vma) that starts at `start`, read from /proc/self/maps; never its neighbours. */
 function mappingEnd(start: bigint): bigint | undefined {
-  let end: bigint | undefined;
   for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
     const match = /^([0-9a-f]+)-([0-9a-f]+)/.exec(line);
-    if (!match) continue;
-    const from = BigInt('0x' + match[1]);
-    const to = BigInt('0x' + match[2]);
-    if (from === (end ?? start)) end = to;
+    if (match && BigInt('0x' + match[1]) === start) return BigInt('0x' + match[2]);
   }
-  return end;
+  return undefined;
 }
 
 /** For tests and diagnostics: a copy of the ledger. */

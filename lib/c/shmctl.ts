@@ -1,6 +1,7 @@
 // shmctl(2): status, ownership and mode, removal, locking and the system-wide info calls.
 import { libc } from '../native/libc.js';
-import { errnoError } from '../errors.js';
+import { errnoError, type ShmError } from '../errors.js';
+import { readProcShm } from '../native/procfs.js';
 import type { ShmidDs, ShmidDsPatch, Shminfo, ShmInfo } from '../abi/index.js';
 import { IPC_SET, IPC_STAT, SHMCTL_COMMAND_NAMES, type ShmctlCommand } from './constants.js';
 import { checkFlags, checkMode, checkShmid, checkUnsigned32 } from './validate.js';
@@ -90,7 +91,7 @@ function setPerm(shmid: number, patch: ShmidDsPatch): void {
   const { abi } = libc();
   let { uid, gid, mode } = patch.perm;
   if (uid === undefined || gid === undefined || mode === undefined) {
-    const current = abi.decodeShmidDs(call(shmid, IPC_STAT, 'IPC_STAT', scratchBuffer()).bytes).perm;
+    const current = currentPerm(shmid);
     uid ??= current.uid;
     gid ??= current.gid;
     mode ??= current.mode & 0o777;
@@ -98,4 +99,16 @@ function setPerm(shmid: number, patch: ShmidDsPatch): void {
   const bytes = scratchBuffer();
   bytes.set(abi.encodeShmidDs({ perm: { uid, gid, mode } }));
   call(shmid, IPC_SET, 'IPC_SET', bytes);
+}
+
+// IPC_STAT needs read permission, but the owner may change a segment it cannot read (mode 0200 or 0000);
+// /proc/sysvipc/shm is readable by all and has the same three fields.
+function currentPerm(shmid: number): { uid: number; gid: number; mode: number } {
+  try {
+    return libc().abi.decodeShmidDs(call(shmid, IPC_STAT, 'IPC_STAT', scratchBuffer()).bytes).perm;
+  } catch (error) {
+    const row = (error as ShmError).code === 'EACCES' ? readProcShm()?.find((r) => r.shmid === shmid) : undefined;
+    if (!row) throw error;
+    return { uid: row.uid, gid: row.gid, mode: row.perms };
+  }
 }

@@ -23,6 +23,7 @@ import {
 } from '../c/constants.js';
 import { checkMode } from '../c/validate.js';
 import { ShmError, hexKey, octalMode, usageError } from '../errors.js';
+import { readProcShm } from '../native/procfs.js';
 import { toStatus, type SegmentStatus } from './status.js';
 import { ReadOnlySegmentAttachment, SegmentAttachment } from './attachment.js';
 import { cancelRemoveOnExit, isRemovedOnExit, removeOnExit } from './remove-on-exit.js';
@@ -81,6 +82,21 @@ function hugePageFlags(hugePages: CreateOptions['hugePages']): number {
   throw new TypeError(`hugePages must be '2MB', '1GB' or true, got ${String(hugePages)}`);
 }
 
+/**
+ * Key and real size of a segment. IPC_STAT needs read permission, which a creator may not have given itself
+ * (mode 0200 or 0000); /proc/sysvipc/shm is readable by all, so it answers then.
+ */
+function facts(id: number): { key: number; size: number } {
+  try {
+    const ds = shmctl(id, IPC_STAT);
+    return { key: ds.perm.key, size: ds.segsz };
+  } catch (error) {
+    const row = error instanceof ShmError && error.code === 'EACCES' ? readProcShm()?.find((r) => r.shmid === id) : undefined;
+    if (!row) throw error;
+    return { key: row.key, size: row.size };
+  }
+}
+
 export class Segment {
   /** The segment id (shmid). */
   readonly id: number;
@@ -90,7 +106,8 @@ export class Segment {
   readonly size: number;
   /** True when this object's call created the segment. */
   readonly created: boolean;
-  readonly #attachments = new Set<SegmentAttachment | ReadOnlySegmentAttachment>();
+  // Weak: an attachment the program dropped is the garbage collector's to detach, and must not be kept alive here.
+  readonly #attachments = new Set<WeakRef<SegmentAttachment | ReadOnlySegmentAttachment>>();
 
   private constructor(id: number, key: number, size: number, created: boolean) {
     this.id = id;
@@ -107,7 +124,7 @@ export class Segment {
     const exclusive = options.exclusive ?? true;
     const flags = IPC_CREAT | (exclusive ? IPC_EXCL : 0) | hugePageFlags(options.hugePages) | (options.noReserve ? SHM_NORESERVE : 0) | mode;
     const id = shmget(key, options.size, flags);
-    const segment = new Segment(id, key, shmctl(id, IPC_STAT).segsz, true);
+    const segment = new Segment(id, key, facts(id).size, true);
     if (options.removeOnExit) segment.removeOnExit();
     return segment;
   }
@@ -117,7 +134,7 @@ export class Segment {
     const key = resolveKey(source, 'Segment.open');
     if (key === IPC_PRIVATE) throw new RangeError('a private segment has no key to open it by: use Segment.fromId(id)');
     const id = shmget(key, 0, 0);
-    return new Segment(id, key, shmctl(id, IPC_STAT).segsz, false);
+    return new Segment(id, key, facts(id).size, false);
   }
 
   /**
@@ -155,8 +172,8 @@ export class Segment {
 
   /** A segment by id (e.g. one handed over by another process; on Linux also after it was marked for removal). */
   static fromId(id: number): Segment {
-    const ds = shmctl(id, IPC_STAT);
-    return new Segment(id, ds.perm.key, ds.segsz, false);
+    const { key, size } = facts(id);
+    return new Segment(id, key, size, false);
   }
 
   /** The key as ipcs prints it. */
@@ -171,14 +188,20 @@ export class Segment {
     const flags = (options.readOnly ? SHM_RDONLY : 0) | (options.remap ? SHM_REMAP : 0);
     const raw = shmat(this.id, options.address ?? null, flags);
     const attachment = options.readOnly ? new ReadOnlySegmentAttachment(raw) : new SegmentAttachment(raw);
-    this.#attachments.add(attachment);
+    this.attachments; // prunes detached and collected ones
+    this.#attachments.add(new WeakRef(attachment));
     return attachment;
   }
 
   /** Attachments made through this object that are still attached. */
   get attachments(): Array<SegmentAttachment | ReadOnlySegmentAttachment> {
-    for (const a of this.#attachments) if (a.detached) this.#attachments.delete(a);
-    return [...this.#attachments];
+    const live: Array<SegmentAttachment | ReadOnlySegmentAttachment> = [];
+    for (const ref of this.#attachments) {
+      const attachment = ref.deref();
+      if (attachment && !attachment.detached) live.push(attachment);
+      else this.#attachments.delete(ref);
+    }
+    return live;
   }
 
   /** Detaches every attachment made through this object. */

@@ -1,0 +1,161 @@
+// Several processes on one segment at once: atomic counters through attachment.view(Int32Array), and many
+// attach/detach cycles with the kernel's attach count checked against /proc/sysvipc/shm throughout.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Segment } from '../../lib/index.js';
+import { procRow, removeAfterTest } from '../support/segments.js';
+import { startChild } from '../support/child.js';
+
+type Child = ReturnType<typeof startChild>;
+interface Worker {
+  child: Child;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  line: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+}
+
+const running = new Set<Child>();
+
+afterEach(async () => {
+  const alive = [...running].filter((child) => child.exitCode === null && child.signalCode === null);
+  running.clear();
+  await Promise.all(alive.map((child) => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGKILL')))));
+});
+
+/** Starts a child that collects its output; `line(re)` waits for a match anywhere in what it printed so far. */
+function worker(code: string): Worker {
+  const child = startChild(code);
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  let ended = false;
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => {
+      ended = true;
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  const line = async (pattern: RegExp, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = stdout.match(pattern);
+      if (match) return match;
+      if (ended || Date.now() > deadline) throw new Error(`${ended ? 'child ended' : 'timed out'} before printing ${pattern}; stdout: ${stdout}; stderr: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  return { child, exit, line };
+}
+
+/** Children wait for a line on stdin before they start, so that they really run at the same time. */
+const WAIT_FOR_GO = `await new Promise((resolve) => process.stdin.once('data', resolve));`;
+
+describe('concurrency across processes', () => {
+  it('eight processes doing 10^5 Atomics.add each on one Int32 counter: exactly 800000', async () => {
+    const CHILDREN = 8;
+    const ADDS = 100_000;
+    const segment = Segment.create({ size: 4096 });
+    removeAfterTest(segment.id);
+    using mine = segment.attach();
+    const counter = mine.view(Int32Array, 64, 1); // not at offset 0, to exercise byteOffset
+    const started = mine.view(Int32Array, 128, 1);
+    expect(counter[0]).toBe(0);
+
+    const workers = Array.from({ length: CHILDREN }, () =>
+      worker(`
+        import { Segment } from LIB;
+        const attachment = Segment.fromId(${segment.id}).attach();
+        const counter = attachment.view(Int32Array, 64, 1);
+        const started = attachment.view(Int32Array, 128, 1);
+        console.log('ready');
+        ${WAIT_FOR_GO}
+        Atomics.add(started, 0, 1);
+        for (let i = 0; i < ${ADDS}; i++) Atomics.add(counter, 0, 1);
+        // Everybody is certainly still attached when the first one finishes if they overlapped.
+        console.log('done ' + Atomics.load(started, 0));
+        attachment.detach();
+      `),
+    );
+    await Promise.all(workers.map((w) => w.line(/ready/)));
+    expect(procRow(segment.id)!.nattch).toBe(CHILDREN + 1);
+    for (const w of workers) w.child.stdin!.end('go\n');
+
+    const ends = await Promise.all(workers.map((w) => w.exit));
+    for (const end of ends) {
+      expect(end.stderr).toBe('');
+      expect(end).toMatchObject({ code: 0, signal: null });
+    }
+    expect(Atomics.load(counter, 0)).toBe(CHILDREN * ADDS);
+    expect(Atomics.load(started, 0)).toBe(CHILDREN);
+    // The same number through a fresh attachment and a copying read.
+    using again = segment.attach({ readOnly: true });
+    expect(Buffer.from(again.read(64, 4)).readInt32LE(0)).toBe(CHILDREN * ADDS);
+    expect(procRow(segment.id)!.nattch).toBe(2);
+  });
+
+  it('many attach/detach cycles from several processes at once: counts add up, nattch stays in bounds and ends at 0', async () => {
+    const CHILDREN = 6;
+    const CYCLES = 1500;
+    const segment = Segment.create({ size: 4096 });
+    removeAfterTest(segment.id);
+
+    const workers = Array.from({ length: CHILDREN }, (_, slot) =>
+      worker(`
+        import { Segment } from LIB;
+        const segment = Segment.fromId(${segment.id});
+        console.log('ready');
+        ${WAIT_FOR_GO}
+        let maxSeen = 0;
+        for (let i = 0; i < ${CYCLES}; i++) {
+          // Two attachments at a time, one of them read-only every other cycle; detached in either order.
+          const a = segment.attach();
+          const b = segment.attach({ readOnly: i % 2 === 0 });
+          Atomics.add(a.view(Int32Array, ${slot * 4}, 1), 0, 1);
+          if (i % 100 === 0) maxSeen = Math.max(maxSeen, segment.numberAttached);
+          if (i % 3 === 0) { b.detach(); a.detach(); } else { a.detach(); b[Symbol.dispose](); }
+        }
+        console.log('done ' + JSON.stringify({ maxSeen, attachedHere: segment.attachments.length }));
+      `),
+    );
+    await Promise.all(workers.map((w) => w.line(/ready/)));
+    expect(procRow(segment.id)!.nattch).toBe(0);
+    for (const w of workers) w.child.stdin!.end('go\n');
+
+    // Sample the kernel's count while they run: never negative, never more than two per child.
+    const samples: number[] = [];
+    let finished = false;
+    const all = Promise.all(workers.map((w) => w.exit)).finally(() => (finished = true));
+    while (!finished) {
+      const row = procRow(segment.id);
+      expect(row, 'segment still exists').toBeDefined();
+      samples.push(row!.nattch);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const ends = await all;
+    for (const end of ends) {
+      expect(end.stderr).toBe('');
+      expect(end).toMatchObject({ code: 0, signal: null });
+      const report = JSON.parse(/done (\{.*\})/.exec(end.stdout)![1]) as { maxSeen: number; attachedHere: number };
+      expect(report.attachedHere).toBe(0);
+      expect(report.maxSeen).toBeGreaterThanOrEqual(2);
+      expect(report.maxSeen).toBeLessThanOrEqual(2 * CHILDREN);
+    }
+    expect(samples.length).toBeGreaterThan(0);
+    expect(Math.min(...samples)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...samples)).toBeLessThanOrEqual(2 * CHILDREN);
+
+    // The end state, from /proc and from shmctl alike.
+    expect(procRow(segment.id)!.nattch).toBe(0);
+    const status = segment.stat();
+    expect(status.attached).toBe(0);
+    expect(status.markedForRemoval).toBe(false);
+    expect(workers.map((w) => w.child.pid)).toContain(status.lastPid);
+    expect(status.lastDetachTime).not.toBeNull();
+
+    using a = segment.attach({ readOnly: true });
+    const counts = Array.from({ length: CHILDREN }, (_, slot) => Buffer.from(a.read(slot * 4, 4)).readInt32LE(0));
+    expect(counts).toEqual(Array(CHILDREN).fill(CYCLES));
+  });
+});

@@ -1,0 +1,289 @@
+// Crashes and exits: what the kernel and the library leave behind when processes die. Every death happens in a
+// child process (node --import tsx); the test runner only watches /proc/sysvipc/shm and the children's exit status.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Segment } from '../../lib/index.js';
+import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
+import { startChild } from '../support/child.js';
+
+type Child = ReturnType<typeof startChild>;
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+const children = new Set<Child>();
+
+/**
+ * Starts a child and records everything it prints and how it ends. `line(re)` waits for a match anywhere in its
+ * stdout so far (unlike a fresh listener, it also sees lines printed before it was called).
+ */
+function spawnChild(code: string): { child: Child; exit: Promise<Exit>; line: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray> } {
+  const child = startChild(code);
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  let ended = false;
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  const exit = new Promise<Exit>((resolve) =>
+    child.on('close', (code, signal) => {
+      ended = true;
+      resolve({ code, signal, stderr });
+    }),
+  );
+  const line = async (pattern: RegExp, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = stdout.match(pattern);
+      if (match) return match;
+      if (ended || Date.now() > deadline) {
+        throw new Error(`${ended ? 'child ended' : 'timed out'} before printing ${pattern}; stdout: ${stdout}; stderr: ${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  return { child, exit, line };
+}
+
+// A child left running by a failed assertion must not outlive its test (nor keep a segment attached past the leak check).
+afterEach(async () => {
+  const running = [...children].filter((child) => child.exitCode === null && child.signalCode === null);
+  children.clear();
+  await Promise.all(
+    running.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+});
+
+/** Waits (briefly) until the condition holds; the kernel's bookkeeping is done by the time waitpid returns, this only absorbs scheduling noise. */
+async function eventually(condition: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
+/** A child that creates a segment (with or without removeOnExit), attaches it, prints its id, then runs `then`. */
+function creatorChild(options: { removeOnExit: boolean; key?: number; then: string }) {
+  return spawnChild(`
+    import { Segment } from LIB;
+    const segment = Segment.create({ size: 8192, ${options.key !== undefined ? `key: ${options.key}, ` : ''}removeOnExit: ${options.removeOnExit} });
+    const attachment = segment.attach();
+    attachment.write('alive');
+    console.log('segment ' + segment.id);
+    ${options.then}
+  `);
+}
+
+const KEEP_ALIVE = `setInterval(() => {}, 1000);`;
+
+describe('SIGKILL', () => {
+  it('of a child holding attachments drops nattch by that child’s attachments', async () => {
+    const segment = Segment.create({ size: 4096 });
+    removeAfterTest(segment.id);
+    using mine = segment.attach();
+    mine.write('parent');
+
+    const { child, exit, line } = spawnChild(`
+      import { Segment } from LIB;
+      const segment = Segment.fromId(${segment.id});
+      const a = segment.attach();
+      const b = segment.attach({ readOnly: true });
+      a.write('child', 8);
+      console.log('attached ' + segment.numberAttached);
+      ${KEEP_ALIVE}
+    `);
+    const [, seen] = await line(/attached (\d+)/);
+    expect(Number(seen)).toBe(3);
+    expect(procRow(segment.id)!.nattch).toBe(3);
+    expect(segment.numberAttached).toBe(3);
+
+    child.kill('SIGKILL');
+    expect(await exit).toMatchObject({ code: null, signal: 'SIGKILL' });
+    expect(await eventually(() => procRow(segment.id)?.nattch === 1)).toBe(true);
+    const status = segment.stat();
+    expect(status.attached).toBe(1);
+    expect(status.lastPid).toBe(child.pid); // the kernel detached the dead child's mappings in its name
+    expect(status.markedForRemoval).toBe(false);
+    // What the child wrote survives it.
+    expect(mine.readString(8)).toBe('child');
+    expect(mine.readString(0)).toBe('parent');
+  });
+
+  it('“remove right after every party attached”: removeOnceAttached(2) + SIGKILL of everybody leaves nothing', async () => {
+    const key = uniqueKey();
+    // The owner creates, attaches and waits for a second attachment; the peer attaches by key.
+    const owner = spawnChild(`
+      import { Segment } from LIB;
+      const segment = Segment.create({ key: ${key}, size: 4096 });
+      const attachment = segment.attach();
+      console.log('segment ' + segment.id);
+      await segment.removeOnceAttached(2, { timeoutMs: 15000 });
+      const s = segment.stat();
+      console.log('removed ' + JSON.stringify({ attached: s.attached, marked: s.markedForRemoval, key: s.key }));
+      attachment.write('still usable');
+      console.log('wrote ' + attachment.readString(0));
+      ${KEEP_ALIVE}
+    `);
+    const [, idText] = await owner.line(/segment (\d+)/);
+    const id = removeAfterTest(Number(idText));
+    expect(procRow(id)).toMatchObject({ nattch: 1, key });
+
+    const peer = spawnChild(`
+      import { Segment } from LIB;
+      const segment = Segment.open(${key});
+      const attachment = segment.attach();
+      console.log('peer attached ' + segment.id);
+      ${KEEP_ALIVE}
+    `);
+    const [, peerSaw] = await peer.line(/peer attached (\d+)/);
+    expect(Number(peerSaw)).toBe(id);
+
+    const [, removed, wrote] = await owner.line(/removed (\{.*\})\nwrote (.*)\n/);
+    expect(JSON.parse(removed)).toEqual({ attached: 2, marked: true, key: 0 });
+    expect(wrote).toBe('still usable');
+    // Marked: the key is free again and only the id reaches the segment until the last detach.
+    expect(procRow(id)).toMatchObject({ nattch: 2, key: 0 });
+    expect(() => Segment.open(key)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+
+    owner.child.kill('SIGKILL');
+    peer.child.kill('SIGKILL');
+    expect(await owner.exit).toMatchObject({ signal: 'SIGKILL' });
+    expect(await peer.exit).toMatchObject({ signal: 'SIGKILL' });
+    expect(await eventually(() => procRow(id) === undefined)).toBe(true);
+  });
+
+  it('of a child that created a segment without removeOnExit leaves the segment behind (and so does SIGKILL with removeOnExit)', async () => {
+    for (const removeOnExit of [false, true]) {
+      const { child, exit, line } = creatorChild({ removeOnExit, then: KEEP_ALIVE });
+      const [, idText] = await line(/segment (\d+)/);
+      const id = removeAfterTest(Number(idText));
+      child.kill('SIGKILL');
+      expect(await exit).toMatchObject({ signal: 'SIGKILL' });
+      expect(await eventually(() => procRow(id)?.nattch === 0)).toBe(true);
+      // Still there, unattached, with the data the dead child wrote; we clean it up ourselves.
+      const row = procRow(id)!;
+      expect(row).toMatchObject({ nattch: 0, cpid: child.pid, lpid: child.pid });
+      const segment = Segment.fromId(id);
+      {
+        using a = segment.attach({ readOnly: true });
+        expect(a.readString(0)).toBe('alive');
+      }
+      segment.remove();
+      expect(procRow(id)).toBeUndefined();
+    }
+  });
+});
+
+describe('removeOnExit', () => {
+  it('removes the segment when the program ends normally (still attached at exit, and after process.exit())', async () => {
+    for (const then of ['/* falls off the end of the module */', 'process.exit(0);', 'process.exitCode = 3;']) {
+      const { child, exit, line } = creatorChild({ removeOnExit: true, then });
+      const [, idText] = await line(/segment (\d+)/);
+      const id = removeAfterTest(Number(idText));
+      const end = await exit;
+      expect(end.stderr).toBe('');
+      expect(end).toMatchObject({ code: then.includes('3') ? 3 : 0, signal: null });
+      expect(procRow(id)).toBeUndefined();
+    }
+  });
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('removes the segment on %s, and the child still dies of that signal', async (signal) => {
+    const { child, exit, line } = creatorChild({ removeOnExit: true, then: KEEP_ALIVE });
+    const [, idText] = await line(/segment (\d+)/);
+    const id = removeAfterTest(Number(idText));
+    expect(procRow(id)).toMatchObject({ nattch: 1 });
+    child.kill(signal);
+    const end = await exit;
+    // The library re-raises the signal after cleaning up: the status says "killed by SIGINT", not "exit 0" or 130.
+    expect(end).toMatchObject({ code: null, signal });
+    expect(end.stderr).toBe('');
+    expect(procRow(id)).toBeUndefined();
+  });
+
+  it('on an uncaught exception: exit code 1, the error is printed (not swallowed), the segment is removed', async () => {
+    for (const thrower of ['throw new Error("boom from the child");', 'setTimeout(() => { throw new Error("boom from the child"); }, 10);']) {
+      const { child, exit, line } = creatorChild({ removeOnExit: true, then: thrower });
+      const [, idText] = await line(/segment (\d+)/);
+      const id = removeAfterTest(Number(idText));
+      const end = await exit;
+      expect(end).toMatchObject({ code: 1, signal: null });
+      expect(end.stderr).toContain('Error: boom from the child');
+      expect(procRow(id)).toBeUndefined();
+    }
+  });
+
+  it('on an unhandled promise rejection: exit code 1, the reason is printed, the segment is removed', async () => {
+    const { child, exit, line } = creatorChild({ removeOnExit: true, then: 'Promise.reject(new Error("rejected in the child"));' });
+    const [, idText] = await line(/segment (\d+)/);
+    const id = removeAfterTest(Number(idText));
+    const end = await exit;
+    expect(end).toMatchObject({ code: 1, signal: null });
+    expect(end.stderr).toContain('rejected in the child');
+    expect(procRow(id)).toBeUndefined();
+  });
+
+  for (const order of ['after', 'before'] as const) {
+    it(`leaves the segment alone on SIGINT when the program has its own SIGINT listener (installed ${order} removeOnExit); its later process.exit() removes it`, async () => {
+      const listener = `process.on('SIGINT', () => { console.log('handled SIGINT'); });`;
+      const { child, exit, line } = spawnChild(`
+        import { Segment } from LIB;
+        ${order === 'before' ? listener : ''}
+        const segment = Segment.create({ size: 4096, removeOnExit: true });
+        const attachment = segment.attach();
+        ${order === 'after' ? listener : ''}
+        console.log('segment ' + segment.id);
+        process.stdin.on('data', () => {});
+        process.stdin.on('end', () => { console.log('exiting, attached ' + segment.numberAttached); process.exit(0); });
+      `);
+      const [, idText] = await line(/segment (\d+)/);
+      const id = removeAfterTest(Number(idText));
+
+      child.kill('SIGINT');
+      await line(/handled SIGINT/);
+      // The program chose to keep running: so does its segment.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(child.exitCode).toBeNull();
+      expect(child.signalCode).toBeNull();
+      expect(procRow(id)).toMatchObject({ nattch: 1 });
+      const status = Segment.fromId(id).stat();
+      expect(status.markedForRemoval).toBe(false);
+
+      child.stdin!.end();
+      const end = await exit;
+      expect(end).toMatchObject({ code: 0, signal: null });
+      expect(end.stderr).toBe('');
+      expect(procRow(id)).toBeUndefined();
+    });
+  }
+
+  it('a segment removed by hand before exit is not a problem at exit, and remove() cancels the exit hook for it', async () => {
+    const { child, exit, line } = spawnChild(`
+      import { Segment } from LIB;
+      const a = Segment.create({ size: 4096, removeOnExit: true });
+      const b = Segment.create({ size: 4096, removeOnExit: true });
+      console.log('segments ' + a.id + ' ' + b.id);
+      a.remove();
+      process.kill(process.pid, 'SIGTERM');
+      setInterval(() => {}, 1000);
+    `);
+    const [, aId, bId] = await line(/segments (\d+) (\d+)/);
+    removeAfterTest(Number(aId));
+    removeAfterTest(Number(bId));
+    const end = await exit;
+    expect(end).toMatchObject({ code: null, signal: 'SIGTERM' });
+    expect(end.stderr).toBe('');
+    expect(procRow(Number(aId))).toBeUndefined();
+    expect(procRow(Number(bId))).toBeUndefined();
+  });
+});
