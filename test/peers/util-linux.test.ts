@@ -22,6 +22,7 @@ import {
 } from '../../lib/index.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 import { startChild, waitForLine } from '../support/child.js';
+import { parseIpcsUsage, sameValue } from '../support/ipcs.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running the tools and reading their output.
@@ -343,20 +344,15 @@ describe('ipcs -l and ipcs -u', () => {
       const before = shmctl(0, SHM_INFO);
       const text = ipcsSection(['-u']);
       const after = shmctl(0, SHM_INFO);
-      if (JSON.stringify(before, (_k, v) => (typeof v === 'bigint' ? String(v) : v)) !== JSON.stringify(after, (_k, v) => (typeof v === 'bigint' ? String(v) : v))) continue;
-      const number = (pattern: RegExp) => {
-        const match = pattern.exec(text);
-        expect(match, `${pattern} in:\n${text}`).not.toBeNull();
-        return match!.slice(1);
-      };
-      expect(text).toContain('------ Shared Memory Status --------');
-      expect(Number(number(/^segments allocated (\d+)$/m)[0])).toBe(before.usedIds);
-      expect(BigInt(number(/^pages allocated (\d+)$/m)[0])).toBe(before.shmTot);
-      expect(BigInt(number(/^pages resident {2}(\d+)$/m)[0])).toBe(before.shmRss);
-      expect(BigInt(number(/^pages swapped {3}(\d+)$/m)[0])).toBe(before.shmSwp);
-      const [attempts, successes] = number(/^Swap performance: (\d+) attempts\t (\d+) successes$/m);
-      expect(BigInt(attempts)).toBe(before.swapAttempts);
-      expect(BigInt(successes)).toBe(before.swapSuccesses);
+      if (!sameValue(before, after)) continue;
+      expect(parseIpcsUsage(text)).toEqual({
+        segments: before.usedIds,
+        pagesAllocated: before.shmTot,
+        pagesResident: before.shmRss,
+        pagesSwapped: before.shmSwp,
+        swapAttempts: before.swapAttempts,
+        swapSuccesses: before.swapSuccesses,
+      });
       expect(before.usedIds).toBeGreaterThanOrEqual(2);
       expect(before.shmTot).toBeGreaterThanOrEqual(5n);
       expect(before.shmRss).toBeGreaterThanOrEqual(3n);

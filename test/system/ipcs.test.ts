@@ -24,6 +24,7 @@ import {
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 import { runChild, startChild, waitForLine } from '../support/child.js';
 import { catchError } from '../support/errors.js';
+import { parseIpcsUsage, sameValue } from '../support/ipcs.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // ipcs and its output.
@@ -423,21 +424,9 @@ describe('limits() and summary()', () => {
       const text = ipcs(['-m', '-u']);
       const after = summary();
       const statusesAfter = list();
-      if (JSON.stringify(before, (_k, v) => (typeof v === 'bigint' ? String(v) : v)) !== JSON.stringify(after, (_k, v) => (typeof v === 'bigint' ? String(v) : v))) continue;
+      if (!sameValue(before, after)) continue;
       if (statuses.length !== statusesAfter.length) continue;
-      const number = (pattern: RegExp) => {
-        const match = pattern.exec(text);
-        expect(match, `${pattern} in:\n${text}`).not.toBeNull();
-        return match!.slice(1);
-      };
-      expect(text).toContain('------ Shared Memory Status --------');
-      expect(Number(number(/^segments allocated (\d+)$/m)[0])).toBe(before.segments);
-      expect(BigInt(number(/^pages allocated (\d+)$/m)[0])).toBe(before.pagesAllocated);
-      expect(BigInt(number(/^pages resident {2}(\d+)$/m)[0])).toBe(before.pagesResident);
-      expect(BigInt(number(/^pages swapped {3}(\d+)$/m)[0])).toBe(before.pagesSwapped);
-      const [attempts, successes] = number(/^Swap performance: (\d+) attempts\t (\d+) successes$/m);
-      expect(BigInt(attempts)).toBe(before.swapAttempts);
-      expect(BigInt(successes)).toBe(before.swapSuccesses);
+      expect(parseIpcsUsage(text)).toEqual(before);
 
       // The same totals from the per-segment rows (SHM_INFO counts segments marked for removal too).
       expect(before.segments).toBe(statuses.length);
