@@ -16,3 +16,15 @@ export type { SegmentStatus } from './segment/status.js';
 export { list, listByShmStat, type ListOptions } from './system/list.js';
 export { limits, summary, type Limits, type Summary } from './system/limits.js';
 export { orphans, remove, processExists } from './system/cleanup.js';
+
+// Waiting and messaging across processes over shared memory.
+export { wait, notify, waitAsync, futexDefaults, futexCallCounts, type WaitResult, type WaitOptions } from './sync/futex.js';
+export {
+  Channel,
+  DEFAULT_SPIN as CHANNEL_DEFAULT_SPIN,
+  SLICE_MS as CHANNEL_SLICE_MS,
+  type ChannelCreateOptions,
+  type ChannelOpenOptions,
+  type TimeoutOptions,
+  type ChannelRole,
+} from './sync/channel.js';

@@ -34,4 +34,12 @@ describe('examples', () => {
     expect(result.stdout).toMatch(/limits: max \d+ segments/);
     expect(result.stdout).toMatch(/in use: \d+ segments/);
   });
+
+  it('flag-handshake, fifo-handshake and channel run between two processes and clean up', () => {
+    for (const script of ['flag-handshake.ts', 'fifo-handshake.ts', 'channel.ts']) {
+      const result = run(script);
+      expect({ script, status: result.status, signal: result.signal }).toEqual({ script, status: 0, signal: null });
+      expect(result.stdout.length).toBeGreaterThan(0);
+    }
+  });
 });

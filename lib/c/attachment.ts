@@ -133,6 +133,12 @@ export class Attachment {
   }
 }
 
+/** The attachment whose `buffer` this ArrayBuffer is, or undefined for any other buffer. */
+export function attachmentOf(buffer: ArrayBufferLike): Attachment | undefined {
+  const owner = (buffer as { [ownerLink]?: unknown })[ownerLink];
+  return owner instanceof Attachment ? owner : undefined;
+}
+
 export function newAttachment(state: AttachmentState): Attachment {
   return new Attachment(constructionToken, state);
 }

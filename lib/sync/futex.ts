@@ -1,0 +1,295 @@
+// Wait and notify on a 32-bit word of a shared-memory segment, across processes: Atomics.wait/notify for memory
+// that is not a SharedArrayBuffer, built on Linux futexes.
+//
+// The futex ops used are the shared ones (FUTEX_WAIT / FUTEX_WAKE without FUTEX_PRIVATE_FLAG): the kernel then
+// keys the wait queue on the segment's page, so a waiter in one process is woken by a notify in another process
+// that maps the same segment at another address.
+import { attachmentOf, type Attachment } from '../c/attachment.js';
+import { usageError } from '../errors.js';
+import { libc } from '../native/libc.js';
+import { futexSyscall } from '../native/syscall.js';
+
+export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
+
+export interface WaitOptions {
+  /**
+   * How many times to re-read the word before sleeping in the kernel (default `futexDefaults.spin`). Spinning
+   * avoids a syscall when the value is about to change; 0 sleeps at once.
+   */
+  spin?: number;
+}
+
+/** Tunables shared by wait() and waitAsync(). */
+export const futexDefaults = {
+  /** Re-reads of the word before sleeping. */
+  spin: 100,
+  /**
+   * waitAsync sleeps in slices of this many ms on a libuv worker thread, re-checking between slices that the
+   * segment is still attached (so a detach never leaves a worker thread blocked for long).
+   */
+  asyncSliceMs: 500,
+};
+
+const INT32_MAX = 0x7fffffff;
+
+/** Counters of the futex syscalls this process made (for measurements and tests: "how many FFI calls?"). */
+const counters = { wait: 0, wake: 0 };
+
+/** How many futex wait and wake syscalls this process has made so far. */
+export function futexCallCounts(): { wait: number; wake: number } {
+  return { wait: counters.wait, wake: counters.wake };
+}
+
+interface Ops {
+  wait: number;
+  wake: number;
+  EINTR: number;
+  EAGAIN: number;
+  ETIMEDOUT: number;
+  EFAULT: number;
+}
+let ops: Ops | undefined;
+
+function futexOps(): Ops {
+  if (ops) return ops;
+  const { abi } = libc();
+  const k = abi.constants;
+  const e = abi.errno;
+  // Shared futexes: no FUTEX_PRIVATE_FLAG.
+  ops = { wait: k.FUTEX_WAIT, wake: k.FUTEX_WAKE, EINTR: e.EINTR, EAGAIN: e.EAGAIN, ETIMEDOUT: e.ETIMEDOUT, EFAULT: e.EFAULT };
+  return ops;
+}
+
+// The last few encoded timeouts: sliced waits ask for the same slice again and again. The buffers are never
+// written after encoding, so one may be shared by a synchronous call and calls in flight on worker threads.
+const timespecCache = new Map<number, Uint8Array>();
+
+function timespec(ms: number): Uint8Array | null {
+  if (ms === Infinity) return null;
+  let ts = timespecCache.get(ms);
+  if (ts === undefined) {
+    ts = libc().abi.encodeTimespec(ms);
+    if (timespecCache.size >= 8) timespecCache.clear();
+    timespecCache.set(ms, ts);
+  }
+  return ts;
+}
+
+function now(): number {
+  return performance.now();
+}
+
+function unexpected(syscall: string, errnoValue: number, address: bigint): Error {
+  const name = libc().abi.errnoName(errnoValue) ?? `E${errnoValue}`;
+  if (name === 'EFAULT') {
+    return usageError('EFAULT', syscall, `the futex word at 0x${address.toString(16)} is no longer mapped (its segment was detached)`);
+  }
+  return usageError(name, syscall, `futex at 0x${address.toString(16)} failed with ${name}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Address-level primitives (no validation): used by the channel, which owns its attachment and its addresses.
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * FUTEX_WAIT on the word at `address` while it holds `expected`, for at most `timeoutMs` (Infinity: no limit).
+ * EINTR retries with the remaining time; EAGAIN is 'not-equal'; ETIMEDOUT is 'timed-out'.
+ */
+export function futexWaitAt(address: bigint, expected: number, timeoutMs: number): WaitResult {
+  const o = futexOps();
+  const sys = futexSyscall();
+  const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
+  let remaining = timeoutMs;
+  for (;;) {
+    counters.wait++;
+    const r = sys.call(address, o.wait, expected | 0, timespec(remaining));
+    if (r >= 0) return 'ok';
+    const errnoValue = -r;
+    if (errnoValue === o.EAGAIN) return 'not-equal';
+    if (errnoValue === o.ETIMEDOUT) return 'timed-out';
+    if (errnoValue !== o.EINTR) throw unexpected('futex', errnoValue, address);
+    if (deadline !== Infinity) {
+      remaining = deadline - now();
+      if (remaining <= 0) return 'timed-out';
+    }
+  }
+}
+
+/** FUTEX_WAKE: wakes up to `count` waiters on the word at `address`; returns how many woke. */
+export function futexWakeAt(address: bigint, count: number): number {
+  counters.wake++;
+  const r = futexSyscall().call(address, futexOps().wake, count, null);
+  if (r < 0) throw unexpected('futex', -r, address);
+  return r;
+}
+
+/** futexWaitAt on a koffi worker thread: the event loop keeps running. One syscall per call (plus EINTR retries). */
+export function futexWaitAtAsync(address: bigint, expected: number, timeoutMs: number): Promise<WaitResult> {
+  const o = futexOps();
+  const sys = futexSyscall();
+  const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
+  return new Promise<WaitResult>((resolve, reject) => {
+    const attempt = (remaining: number) => {
+      // Held by this closure until the call completes: the worker thread reads it while this thread goes on.
+      const ts = timespec(remaining);
+      counters.wait++;
+      sys.callAsync(address, o.wait, expected | 0, ts, (r, failure) => {
+        void ts;
+        if (failure) return reject(failure);
+        if (r >= 0) return resolve('ok');
+        const errnoValue = -r;
+        if (errnoValue === o.EAGAIN) return resolve('not-equal');
+        if (errnoValue === o.ETIMEDOUT) return resolve('timed-out');
+        if (errnoValue !== o.EINTR) return reject(unexpected('futex', errnoValue, address));
+        const left = deadline === Infinity ? Infinity : deadline - now();
+        if (left <= 0) return resolve('timed-out');
+        attempt(left);
+      });
+    };
+    try {
+      attempt(timeoutMs);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The public, validated API: views over segment buffers.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The attachment whose buffer this is, or null (any other ArrayBuffer). */
+function findAttachment(buffer: ArrayBufferLike): Attachment | null {
+  return attachmentOf(buffer) ?? null;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
+
+/** Validates (view, index) and returns the address of view[index]. Throws before any syscall. */
+function wordAddress(fn: string, view: unknown, index: unknown): bigint {
+  if (!(view instanceof Int32Array)) {
+    throw new TypeError(`${fn}: expected an Int32Array over a shared-memory segment's buffer, got ${describe(view)}`);
+  }
+  if (typeof index !== 'number' || !Number.isInteger(index)) {
+    throw new TypeError(`${fn}: index must be an integer, got ${typeof index === 'number' ? index : typeof index}`);
+  }
+  if (index < 0 || index >= view.length) {
+    throw new RangeError(`${fn}: index ${index} is out of range for an Int32Array of length ${view.length}`);
+  }
+  const attachment = findAttachment(view.buffer);
+  if (!attachment) {
+    throw new TypeError(
+      `${fn}: the Int32Array is not over a shared-memory segment (its buffer must be attachment.buffer from shmat()); ` +
+        'futexes on ordinary memory would never see another process',
+    );
+  }
+  if (attachment.detached) {
+    throw usageError(
+      'ERR_SHM_DETACHED',
+      fn,
+      `${fn}: segment ${attachment.shmid} was detached from this process; its buffer now covers placeholder memory that no other process sees`,
+      { shmid: attachment.shmid },
+    );
+  }
+  const byteOffset = view.byteOffset + index * 4;
+  if (byteOffset + 4 > attachment.size) {
+    throw new RangeError(`${fn}: byte offset ${byteOffset} is beyond the segment's ${attachment.size} bytes`);
+  }
+  const address = attachment.address + BigInt(byteOffset);
+  if ((address & 3n) !== 0n) throw new RangeError(`${fn}: the word at 0x${address.toString(16)} is not 4-byte aligned`);
+  return address;
+}
+
+function checkTimeout(fn: string, timeoutMs: unknown): number {
+  if (timeoutMs === undefined) return Infinity;
+  if (typeof timeoutMs !== 'number') throw new TypeError(`${fn}: timeoutMs must be a number of milliseconds, got ${typeof timeoutMs}`);
+  if (Number.isNaN(timeoutMs) || timeoutMs < 0) throw new RangeError(`${fn}: timeoutMs must be >= 0 (or Infinity), got ${timeoutMs}`);
+  return timeoutMs;
+}
+
+function checkExpected(fn: string, expected: unknown): number {
+  if (typeof expected !== 'number' || !Number.isInteger(expected)) {
+    throw new TypeError(`${fn}: expected must be an integer, got ${typeof expected === 'number' ? expected : typeof expected}`);
+  }
+  if (expected < -0x80000000 || expected > 0xffffffff) {
+    throw new RangeError(`${fn}: expected ${expected} does not fit a 32-bit word`);
+  }
+  return expected | 0;
+}
+
+function checkSpin(fn: string, options: WaitOptions | undefined): number {
+  const spin = options?.spin ?? futexDefaults.spin;
+  if (typeof spin !== 'number' || !Number.isInteger(spin) || spin < 0) {
+    throw new RangeError(`${fn}: spin must be an integer >= 0, got ${String(spin)}`);
+  }
+  return spin;
+}
+
+/** Re-reads view[index] up to `spin` times; true when it stopped holding `expected`. */
+function spinUntilChanged(view: Int32Array, index: number, expected: number, spin: number): boolean {
+  for (let i = 0; i < spin; i++) if (Atomics.load(view, index) !== expected) return true;
+  return false;
+}
+
+/**
+ * Like Atomics.wait for a word in a shared-memory segment: sleeps while `view[index] === expected`, until
+ * notify() or `timeoutMs` (default: no limit). Spins `options.spin` reads first.
+ *
+ * Returns 'not-equal' when the word did not hold `expected` (at the call, during the spin, or when the kernel
+ * compared it), 'ok' when woken by a notify (or spuriously: re-check your condition), 'timed-out' otherwise.
+ * Blocks the thread: use waitAsync on the main thread of a server.
+ */
+export function wait(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitOptions): WaitResult {
+  const address = wordAddress('wait', view, index);
+  const value = checkExpected('wait', expected);
+  const timeout = checkTimeout('wait', timeoutMs);
+  const spin = checkSpin('wait', options);
+  if (Atomics.load(view, index) !== value) return 'not-equal';
+  if (spinUntilChanged(view, index, value, spin)) return 'not-equal';
+  if (timeout === 0) return 'timed-out';
+  return futexWaitAt(address, value, timeout);
+}
+
+/** Like Atomics.notify: wakes up to `count` (default: all) waiters on view[index], in any process; returns how many woke. */
+export function notify(view: Int32Array, index: number, count?: number): number {
+  const address = wordAddress('notify', view, index);
+  let n = INT32_MAX;
+  if (count !== undefined && count !== Infinity) {
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+      throw new RangeError(`notify: count must be an integer >= 0 (or Infinity), got ${String(count)}`);
+    }
+    n = Math.min(count, INT32_MAX);
+  }
+  if (n === 0) return 0;
+  return futexWakeAt(address, n);
+}
+
+/**
+ * wait() without blocking the event loop: the sleep happens on a libuv worker thread (koffi async call), in slices
+ * of `futexDefaults.asyncSliceMs`. Each pending waitAsync occupies one thread of libuv's pool (UV_THREADPOOL_SIZE,
+ * default 4) while it sleeps. A notify that lands between two slices is not seen, exactly as a notify with no
+ * waiter is lost for Atomics.wait: change the word before notifying and the next slice returns 'not-equal'.
+ */
+export async function waitAsync(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitOptions): Promise<WaitResult> {
+  const address = wordAddress('waitAsync', view, index);
+  const value = checkExpected('waitAsync', expected);
+  const timeout = checkTimeout('waitAsync', timeoutMs);
+  const spin = checkSpin('waitAsync', options);
+  if (Atomics.load(view, index) !== value) return 'not-equal';
+  if (spinUntilChanged(view, index, value, spin)) return 'not-equal';
+  if (timeout === 0) return 'timed-out';
+  const deadline = timeout === Infinity ? Infinity : now() + timeout;
+  for (;;) {
+    const left = deadline === Infinity ? Infinity : deadline - now();
+    if (left <= 0) return 'timed-out';
+    const slice = Math.min(left, futexDefaults.asyncSliceMs);
+    const result = await futexWaitAtAsync(address, value, slice);
+    if (result !== 'timed-out' || slice === left) return result;
+    // Between slices: the segment must still be attached (a detach turns the word into private memory).
+    wordAddress('waitAsync', view, index);
+  }
+}
