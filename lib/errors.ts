@@ -55,7 +55,8 @@ export function errnoError(context: CallContext, errnoValue = libc().errno()): S
   const code = abi.errnoName(errnoValue) ?? `E${errnoValue}`;
   const description = libc().strerror(errnoValue);
   const advice = adviceFor(code, context);
-  const message = `${code}: ${description.charAt(0).toLowerCase()}${description.slice(1)}, ${context.call}${advice ? '. ' + advice : ''}`;
+  const sentence = advice ? `. ${advice.charAt(0).toUpperCase()}${advice.slice(1)}` : '';
+  const message = `${code}: ${description.charAt(0).toLowerCase()}${description.slice(1)}, ${context.call}${sentence}`;
   return new ShmError(message, {
     code,
     errno: errnoValue,

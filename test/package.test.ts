@@ -56,13 +56,13 @@ describe('npm package', () => {
     expect(tarEntries).toContain('dist/lib/index.js');
     expect(tarEntries).toContain('dist/lib/index.d.ts');
 
-    const js = tarEntries.filter((f) => f.endsWith('.js'));
+    const js = tarEntries.filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
     const dts = tarEntries.filter((f) => f.endsWith('.d.ts'));
     expect(js.length).toBeGreaterThan(5);
     for (const file of js) expect(dts, `declarations for ${file}`).toContain(file.replace(/\.js$/, '.d.ts'));
-    // Only dist/lib and the top-level documents: no TypeScript sources, tests, scripts or C probes.
+    // Only dist/lib, the CLI launcher and the top-level documents: no TypeScript sources, tests, scripts or C probes.
     for (const file of tarEntries) {
-      expect(file.startsWith('dist/lib/') || ['package.json', 'README.md', 'LICENSE'].includes(file), file).toBe(true);
+      expect(file.startsWith('dist/lib/') || ['package.json', 'README.md', 'LICENSE', 'bin/sysv-shm.js'].includes(file), file).toBe(true);
       if (file.endsWith('.ts')) expect(file.endsWith('.d.ts'), file).toBe(true);
     }
 

@@ -303,6 +303,17 @@ export class Segment {
     return this;
   }
 
+  /** Takes back removeOnExit(): the segment stays when this process exits. */
+  cancelRemoveOnExit(): this {
+    cancelRemoveOnExit(this.id);
+    return this;
+  }
+
+  /** Whether this process will remove the segment when it exits. */
+  get removesOnExit(): boolean {
+    return isRemovedOnExit(this.id);
+  }
+
   /** SHM_LOCK: keep the segment in memory (needs CAP_IPC_LOCK or a large enough RLIMIT_MEMLOCK). */
   lock(): void {
     shmctl(this.id, SHM_LOCK);

@@ -213,3 +213,17 @@ describe('Segment status and control', () => {
     expect(segment.numberAttached).toBe(0);
   });
 });
+
+describe('removeOnExit bookkeeping', () => {
+  it('removesOnExit reflects removeOnExit() and cancelRemoveOnExit()', () => {
+    const segment = Segment.create({ size: 64, removeOnExit: true });
+    removeAfterTest(segment.id);
+    expect(segment.removesOnExit).toBe(true);
+    segment.cancelRemoveOnExit();
+    expect(segment.removesOnExit).toBe(false);
+    segment.removeOnExit();
+    expect(segment.removesOnExit).toBe(true);
+    segment.remove();
+    expect(segment.removesOnExit).toBe(false);
+  });
+});

@@ -83,7 +83,7 @@ describe('huge pages', () => {
     expect(error).toMatchObject({ code: 'ENOMEM', errno: 12, syscall: 'shmget' });
     expect(error.message).toMatch(/^ENOMEM: /);
     expect(error.message).toContain('SHM_HUGETLB');
-    expect(error.message).toContain('huge pages of 2048 kB: 0 free of 0 reserved, 1 needed');
+    expect(error.message).toContain('Huge pages of 2048 kB: 0 free of 0 reserved, 1 needed');
     expect(error.message).toContain(`echo 1 > ${POOL_2MB}/nr_hugepages`);
 
     // The advice counts the pages the size needs, and names the pool of the size asked for.

@@ -133,7 +133,7 @@ describe('permissions (from a child running as nobody)', () => {
     expect(r.attach).toEqual({ ok: 'ok' });
     for (const name of ['chmod', 'setOwner', 'remove']) {
       expect(r[name], name).toEqual(denied('EPERM', 'shmctl'));
-      expect((r[name] as { message: string }).message).toContain('only the owner, the creator or a privileged process');
+      expect((r[name] as { message: string }).message).toContain('Only the owner, the creator or a privileged process');
     }
     expect(segment.stat()).toMatchObject({ mode: 0o666, uid: 0, gid: 0, markedForRemoval: false });
     using ro = segment.attach({ readOnly: true });
