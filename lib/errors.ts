@@ -110,12 +110,13 @@ function hugePageAdvice(flags: number, size: number): string {
     }
   };
   const total = read('nr_hugepages');
-  const free = read('free_hugepages');
+  // Pages promised to existing segments but not touched yet still count as free: take them off.
+  const available = (read('free_hugepages') ?? 0) - (read('resv_hugepages') ?? 0);
   const needed = Math.max(1, Math.ceil(size / (pageKb * 1024)));
   if (total === undefined) return `this kernel has no ${pageKb} kB huge pages (${dir} is missing): use another SHM_HUGE_* size or none`;
   return (
-    `huge pages of ${pageKb} kB: ${free ?? '?'} free of ${total} reserved, ${needed} needed. ` +
-    `Reserve more as root: echo ${total + needed} > ${dir}/nr_hugepages` +
+    `huge pages of ${pageKb} kB: ${available} available of ${total} in the pool, ${needed} needed. ` +
+    `Reserve more as root: echo ${total + needed - Math.max(0, available)} > ${dir}/nr_hugepages` +
     (pageKb === defaultHugePageKb() ? ' (or sysctl vm.nr_hugepages)' : '')
   );
 }
