@@ -1,0 +1,41 @@
+// Helpers shared by the patterns: statistics, count calibration, the result record.
+import type { Mode, PatternName, Placement, TransportName, WaitStrategy } from '../transports/types.js';
+
+/** One line of the JSON report (field names are a contract: see docs/bench/README.md). */
+export interface BenchResult {
+  transport: TransportName;
+  mode?: Mode;
+  pattern: PatternName;
+  wait?: WaitStrategy;
+  messageSize: number;
+  bytesPerSec?: number;
+  messagesPerSec?: number;
+  rttNs?: { p50: number; p99: number; mean: number };
+  placement: Placement;
+  /** Number of timed repetitions (after one verification and one warm-up repetition). */
+  repeats: number;
+  /** Per timed repetition: bytes/s (throughput) or p50 round trip in ns (ping-pong). */
+  perRepeat: number[];
+  /** Messages (throughput) or round trips (ping-pong) per timed repetition. */
+  messagesPerRepeat: number;
+  /** What the transport really was (fd kinds, API). */
+  detail: string;
+  /** shm only: futex system calls (FFI calls into the kernel) made by the driver's end per message, timed repetitions. */
+  driverFutexCallsPerMessage?: number;
+}
+
+export function median(values: ArrayLike<number>): number {
+  const s = Array.from(values).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+export function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, Math.round(n)));
+}

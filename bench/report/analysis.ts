@@ -1,0 +1,62 @@
+// Ratios and targets computed from one run's results (side by side, same placement).
+import type { BenchResult } from '../patterns/common.js';
+import type { CopyBaseline } from '../baselines.js';
+import { fmtNs, fmtRate, fmtRatio, variantOf } from './format.js';
+
+export const PIPE_SOCKETS = ['pipe', 'fifo', 'unix'];
+
+export function find(results: BenchResult[], placement: string, pattern: string, variant: string, size: number): BenchResult | undefined {
+  return results.find((r) => r.placement.kind === placement && r.pattern === pattern && variantOf(r) === variant && r.messageSize === size);
+}
+
+/** The fastest (throughput) or lowest-p50 (ping-pong) of pipe, fifo and unix at this size. */
+export function bestPipeSocket(results: BenchResult[], placement: string, pattern: string, size: number): BenchResult | undefined {
+  const candidates = PIPE_SOCKETS.map((v) => find(results, placement, pattern, v, size)).filter((r): r is BenchResult => !!r);
+  if (pattern === 'throughput') return candidates.sort((a, b) => (b.bytesPerSec ?? 0) - (a.bytesPerSec ?? 0))[0];
+  return candidates.sort((a, b) => (a.rttNs?.p50 ?? Infinity) - (b.rttNs?.p50 ?? Infinity))[0];
+}
+
+export interface Target {
+  name: string;
+  placement: string;
+  /** null: could not be evaluated (a transport or size was not measured). */
+  met: boolean | null;
+  measured: string;
+}
+
+export function evaluateTargets(results: BenchResult[], bufferCopy: CopyBaseline[]): Target[] {
+  const targets: Target[] = [];
+  const placements = [...new Set(results.map((r) => r.placement.kind))];
+  const MiB = 2 ** 20;
+  for (const pl of placements) {
+    const tp = (v: string, size: number) => find(results, pl, 'throughput', v, size)?.bytesPerSec;
+    const rtt = (v: string, size: number) => find(results, pl, 'pingpong', v, size)?.rttNs?.p50;
+    const add = (name: string, value: number | undefined, goal: (x: number) => boolean, measured: (x: number) => string) =>
+      targets.push({ name, placement: pl, met: value === undefined || !Number.isFinite(value) ? null : goal(value), measured: value === undefined || !Number.isFinite(value) ? 'not measured' : measured(value) });
+
+    const shm1 = tp('shm copy', MiB);
+    const zero1 = tp('shm zero-copy', MiB);
+    const stdio1 = tp('stdio', MiB);
+    const best1 = bestPipeSocket(results, pl, 'throughput', MiB);
+    add('throughput 1 MiB: shm (copy) >= 4x stdio', shm1 && stdio1 ? shm1 / stdio1 : undefined, (x) => x >= 4, (x) => `${fmtRatio(x)} (${fmtRate(shm1)} vs ${fmtRate(stdio1)}; zero-copy ${zero1 && stdio1 ? fmtRatio(zero1 / stdio1) : '-'})`);
+    add(
+      'throughput 1 MiB: shm (copy) >= 2x best of pipe/fifo/unix',
+      shm1 && best1?.bytesPerSec ? shm1 / best1.bytesPerSec : undefined,
+      (x) => x >= 2,
+      (x) => `${fmtRatio(x)} (${fmtRate(shm1)} vs ${best1?.transport} ${fmtRate(best1?.bytesPerSec)}; zero-copy ${zero1 && best1?.bytesPerSec ? fmtRatio(zero1 / best1.bytesPerSec) : '-'})`,
+    );
+    const shm64 = tp('shm copy', 64);
+    const stdio64 = tp('stdio', 64);
+    add('throughput 64 B: shm (copy) >= 5x stdio', shm64 && stdio64 ? shm64 / stdio64 : undefined, (x) => x >= 5, (x) => `${fmtRatio(x)} (${fmtRate(shm64)} vs ${fmtRate(stdio64)})`);
+    const spin = rtt('shm spin', 64);
+    const stdioRtt = rtt('stdio', 64);
+    add('ping-pong 64 B: shm spin p50 >= 20x lower than stdio', spin && stdioRtt ? stdioRtt / spin : undefined, (x) => x >= 20, (x) => `${fmtRatio(x)} lower (${fmtNs(spin)} vs ${fmtNs(stdioRtt)})`);
+    const futex = rtt('shm futex', 64);
+    const fifo = rtt('fifo', 64);
+    add('ping-pong 64 B: shm futex p50 below the FIFO round trip', futex && fifo ? fifo / futex : undefined, (x) => x > 1, (x) => `${fmtNs(futex)} vs fifo ${fmtNs(fifo)} (${fmtRatio(x)} lower)`);
+    const copy1 = bufferCopy.find((b) => b.messageSize === MiB)?.bytesPerSec;
+    add('throughput 1 MiB: shm copy mode >= 50% of in-process Buffer.copy', shm1 && copy1 ? shm1 / copy1 : undefined, (x) => x >= 0.5, (x) => `${(100 * x).toFixed(0)}% (${fmtRate(shm1)} vs Buffer.copy ${fmtRate(copy1)})`);
+    add('throughput 1 MiB: shm zero-copy >= 2x copy mode', zero1 && shm1 ? zero1 / shm1 : undefined, (x) => x >= 2, (x) => `${fmtRatio(x)} (${fmtRate(zero1)} vs ${fmtRate(shm1)})`);
+  }
+  return targets;
+}
