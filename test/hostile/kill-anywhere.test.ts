@@ -1,9 +1,9 @@
 // SIGKILL at random moments of a producer/consumer pair over a Channel (creating, attaching, sending,
 // receiving, detaching): the survivor never hangs past its timeout, never reads a torn message, and no
 // segment is left behind (the channel removes its segment as soon as it exists).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readProcShm } from '../../lib/native/procfs.js';
-import { startChild } from '../support/child.js';
+import { killChildren, recordChild } from '../support/child.js';
 
 const RUNS = 24;
 
@@ -50,65 +50,41 @@ const consumer = (id: number) => `
   }
 `;
 
-type Child = ReturnType<typeof startChild>;
-
-function exitOf(child: Child): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number; out: string }> {
-  const started = Date.now();
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => (out += chunk));
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, ms: Date.now() - started, out })));
-}
-
-function firstLine(child: Child, pattern: RegExp): Promise<RegExpMatchArray | null> {
-  return new Promise((resolve) => {
-    let seen = '';
-    child.stdout!.on('data', (chunk: Buffer | string) => {
-      seen += chunk.toString();
-      const match = seen.match(pattern);
-      if (match) resolve(match);
-    });
-    child.on('exit', () => resolve(null));
-  });
-}
+afterEach(killChildren);
 
 describe('SIGKILL anywhere in a producer/consumer pair', () => {
   it(`survives ${RUNS} kills at random points with no hang, no torn message and no leak`, async () => {
     const outcomes = { killedProducer: 0, killedConsumer: 0, killedBeforeOpen: 0, survivorSawEpipe: 0 };
     for (let run = 0; run < RUNS; run++) {
-      const tx = startChild(producer);
-      const txExit = exitOf(tx);
-      const idLine = await firstLine(tx, /id (\d+)/);
-      expect(idLine, 'producer printed its channel id').not.toBeNull();
-      const id = Number(idLine![1]);
+      const tx = recordChild(producer);
+      const id = Number((await tx.line(/id (\d+)/))[1]);
       // Kill at a random moment: sometimes before the consumer even opened the channel.
       const victimIsProducer = run % 2 === 0;
       const delay = Math.floor(Math.random() * 150);
       if (run % 6 === 5) {
-        tx.kill('SIGKILL');
+        tx.child.kill('SIGKILL');
         outcomes.killedBeforeOpen++;
-        await txExit;
+        await tx.exit;
         expect(readProcShm()!.some((r) => r.shmid === id)).toBe(false);
         continue;
       }
-      const rx = startChild(consumer(id));
-      const rxExit = exitOf(rx);
+      const rx = recordChild(consumer(id));
       // Mostly mid-stream (after the consumer opened); every fourth run while the consumer is still starting.
-      if (run % 4 !== 3) await firstLine(rx, /open/);
+      if (run % 4 !== 3) await rx.line(/open/).catch(() => undefined); // or it died first: checked below
       await new Promise((resolve) => setTimeout(resolve, delay));
-      (victimIsProducer ? tx : rx).kill('SIGKILL');
+      (victimIsProducer ? tx : rx).child.kill('SIGKILL');
       victimIsProducer ? outcomes.killedProducer++ : outcomes.killedConsumer++;
-      const [p, c] = await Promise.all([txExit, rxExit]);
+      const [p, c] = await Promise.all([tx.exit, rx.exit]);
       const survivor = victimIsProducer ? c : p;
-      const consumerOpened = c.out.includes('open');
-      expect(survivor.out, `run ${run}: ${survivor.out}`).not.toMatch(/torn message|timeout/);
+      const consumerOpened = c.stdout.includes('open');
+      expect(survivor.stdout, `run ${run}: ${survivor.stdout}`).not.toMatch(/torn message|timeout/);
       expect(survivor.signal).toBeNull();
       if (victimIsProducer) {
         // EPIPE; or, if the producer died before the consumer opened, a clear error from open (exit 1).
-        expect(consumerOpened ? [0] : [0, 1], `run ${run}: ${survivor.out}`).toContain(survivor.code);
+        expect(consumerOpened ? [0] : [0, 1], `run ${run}: ${survivor.stdout}`).toContain(survivor.code);
       } else {
         // EPIPE once the consumer had opened; ETIMEDOUT (5) if it was killed before it opened.
-        expect(consumerOpened ? [0] : [0, 5], `run ${run}: ${survivor.out}`).toContain(survivor.code);
+        expect(consumerOpened ? [0] : [0, 5], `run ${run}: ${survivor.stdout}`).toContain(survivor.code);
         if (consumerOpened) outcomes.survivorSawEpipe++;
       }
       if (victimIsProducer && consumerOpened) outcomes.survivorSawEpipe++;

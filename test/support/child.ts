@@ -54,3 +54,63 @@ export function waitForLine(child: ReturnType<typeof startChild>, pattern: RegEx
     });
   });
 }
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from start to exit. */
+  ms: number;
+}
+
+export interface RecordedChild {
+  child: ReturnType<typeof startChild>;
+  exit: Promise<ChildExit>;
+  /** Waits for a match anywhere in what the child printed so far (also lines printed before the call). */
+  line: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  /** Everything printed on stdout so far. */
+  stdout: () => string;
+}
+
+const recorded = new Set<ReturnType<typeof startChild>>();
+
+/** Starts a child that records what it prints and how it ends; killChildren() ends the ones still running. */
+export function recordChild(code: string): RecordedChild {
+  const child = startChild(code);
+  recorded.add(child);
+  const started = Date.now();
+  let stdout = '';
+  let stderr = '';
+  let ended = false;
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  const exit = new Promise<ChildExit>((resolve) =>
+    child.on('close', (code, signal) => {
+      ended = true;
+      recorded.delete(child);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    }),
+  );
+  const line = async (pattern: RegExp, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = stdout.match(pattern);
+      if (match) return match;
+      if (ended || Date.now() > deadline) {
+        throw new Error(`${ended ? 'child ended' : 'timed out'} before printing ${pattern}; stdout: ${stdout}; stderr: ${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  return { child, exit, line, stdout: () => stdout };
+}
+
+/** SIGKILLs recorded children still running (for afterEach: a failed assertion must not leave one behind). */
+export async function killChildren(): Promise<void> {
+  const alive = [...recorded].filter((child) => child.exitCode === null && child.signalCode === null);
+  recorded.clear();
+  await Promise.all(alive.map((child) => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGKILL')))));
+}

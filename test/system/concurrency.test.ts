@@ -3,51 +3,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Segment } from '../../lib/index.js';
 import { procRow, removeAfterTest } from '../support/segments.js';
-import { startChild } from '../support/child.js';
+import { killChildren, recordChild } from '../support/child.js';
 
-type Child = ReturnType<typeof startChild>;
-interface Worker {
-  child: Child;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-  line: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
-}
-
-const running = new Set<Child>();
-
-afterEach(async () => {
-  const alive = [...running].filter((child) => child.exitCode === null && child.signalCode === null);
-  running.clear();
-  await Promise.all(alive.map((child) => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGKILL')))));
-});
-
-/** Starts a child that collects its output; `line(re)` waits for a match anywhere in what it printed so far. */
-function worker(code: string): Worker {
-  const child = startChild(code);
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  let ended = false;
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => {
-      ended = true;
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  const line = async (pattern: RegExp, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = stdout.match(pattern);
-      if (match) return match;
-      if (ended || Date.now() > deadline) throw new Error(`${ended ? 'child ended' : 'timed out'} before printing ${pattern}; stdout: ${stdout}; stderr: ${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
-  return { child, exit, line };
-}
+const worker = recordChild;
+afterEach(killChildren);
 
 /** Children wait for a line on stdin before they start, so that they really run at the same time. */
 const WAIT_FOR_GO = `await new Promise((resolve) => process.stdin.once('data', resolve));`;

@@ -3,65 +3,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Segment } from '../../lib/index.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
-import { startChild } from '../support/child.js';
+import { killChildren, recordChild } from '../support/child.js';
 
-type Child = ReturnType<typeof startChild>;
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
+const spawnChild = recordChild;
+afterEach(killChildren);
 
-const children = new Set<Child>();
-
-/**
- * Starts a child and records everything it prints and how it ends. `line(re)` waits for a match anywhere in its
- * stdout so far (unlike a fresh listener, it also sees lines printed before it was called).
- */
-function spawnChild(code: string): { child: Child; exit: Promise<Exit>; line: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray> } {
-  const child = startChild(code);
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  let ended = false;
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
-  const exit = new Promise<Exit>((resolve) =>
-    child.on('close', (code, signal) => {
-      ended = true;
-      resolve({ code, signal, stderr });
-    }),
-  );
-  const line = async (pattern: RegExp, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = stdout.match(pattern);
-      if (match) return match;
-      if (ended || Date.now() > deadline) {
-        throw new Error(`${ended ? 'child ended' : 'timed out'} before printing ${pattern}; stdout: ${stdout}; stderr: ${stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
-  return { child, exit, line };
-}
-
-// A child left running by a failed assertion must not outlive its test (nor keep a segment attached past the leak check).
-afterEach(async () => {
-  const running = [...children].filter((child) => child.exitCode === null && child.signalCode === null);
-  children.clear();
-  await Promise.all(
-    running.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-});
 
 /** Waits (briefly) until the condition holds; the kernel's bookkeeping is done by the time waitpid returns, this only absorbs scheduling noise. */
 async function eventually(condition: () => boolean, timeoutMs = 3000): Promise<boolean> {
