@@ -42,6 +42,10 @@ export interface TimeoutOptions {
 
 /** Spin iterations before a futex sleep, unless given per channel. */
 export const DEFAULT_SPIN = 4000;
+/** Adaptive spinning: a sleep shorter than this means spinning a little longer would have avoided a wake-up. */
+const SHORT_SLEEP_MS = 0.5;
+/** The most the spin budget grows to (about a millisecond of Atomics.load on current machines). */
+const MAX_SPIN = 1 << 18;
 /** Longest single sleep: the peer's liveness is checked whenever one expires. */
 export const SLICE_MS = 50;
 const DEFAULT_CAPACITY = 1 << 20;
@@ -146,8 +150,18 @@ export class Channel {
   readonly capacity: number;
   /** Largest message: capacity - 8. */
   readonly maxMessageSize: number;
-  /** Spin iterations before sleeping; may be changed at any time. */
-  spin: number;
+  #spin: number;
+  /** Spin iterations used now: grows while sleeps turn out short (the peer was about to answer), shrinks back when they are long. */
+  #spinBudget: number;
+
+  /** Spin iterations before sleeping (0: sleep at once); setting it also resets the adaptive budget. */
+  get spin(): number {
+    return this.#spin;
+  }
+  set spin(value: number) {
+    this.#spin = checkSpin(value);
+    this.#spinBudget = this.#spin;
+  }
 
   readonly #attachment: Attachment;
   readonly #i32: Int32Array;
@@ -180,7 +194,8 @@ export class Channel {
     this.role = role;
     this.id = attachment.shmid;
     this.#attachment = attachment;
-    this.spin = spin;
+    this.#spin = spin;
+    this.#spinBudget = spin;
     const buffer = attachment.buffer;
     this.#i32 = new Int32Array(buffer, 0, L.DATA_OFFSET / 4);
     this.#f64 = new Float64Array(buffer, 0, L.DATA_OFFSET / 8);
@@ -582,19 +597,21 @@ export class Channel {
   /** Waits for room: spin, then sliced futex sleeps. Returns the ring offset or throws ETIMEDOUT / EPIPE. */
   #acquire(fn: string, record: number, timeout: number): number {
     if (timeout > 0) {
-      for (let i = this.spin; i > 0; i--) {
+      for (let i = this.#spinBudget; i > 0; i--) {
         const pos = this.#tryAcquire(record);
         if (pos >= 0) return pos;
       }
     }
     const i32 = this.#i32;
-    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
-    for (;;) {
+    const started = performance.now();
+    const deadline = timeout === Infinity ? Infinity : started + timeout;
+    for (let slept = false; ; slept = true) {
       const bell = Atomics.load(i32, P_BELL);
       Atomics.store(i32, P_WAITING, 1);
       const pos = this.#tryAcquire(record);
       if (pos >= 0) {
         Atomics.store(i32, P_WAITING, 0);
+        if (slept) this.#adaptSpin(performance.now() - started);
         return pos;
       }
       const left = this.#beforeSleep(fn, deadline, P_WAITING);
@@ -694,7 +711,7 @@ export class Channel {
     if (timeout > 0) {
       const i32 = this.#i32;
       const tail = this.#tail;
-      for (let i = this.spin; i > 0; i--) {
+      for (let i = this.#spinBudget; i > 0; i--) {
         if (Atomics.load(i32, HEAD) !== tail) {
           const pos = this.#tryNext();
           if (pos >= 0) return pos;
@@ -702,13 +719,15 @@ export class Channel {
       }
     }
     const i32 = this.#i32;
-    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
-    for (;;) {
+    const started = performance.now();
+    const deadline = timeout === Infinity ? Infinity : started + timeout;
+    for (let slept = false; ; slept = true) {
       const bell = Atomics.load(i32, C_BELL);
       Atomics.store(i32, C_WAITING, 1);
       const pos = this.#tryNext();
       if (pos >= 0) {
         Atomics.store(i32, C_WAITING, 0);
+        if (slept) this.#adaptSpin(performance.now() - started);
         return pos;
       }
       const left = this.#beforeSleep(fn, deadline, C_WAITING);
@@ -717,6 +736,16 @@ export class Channel {
       Atomics.store(i32, C_WAITING, 0);
       this.#afterSleep(fn, result);
     }
+  }
+
+  /**
+   * After a wait that had to sleep: when the sleep was short, the peer was about to answer and a longer spin
+   * would have saved both sides a futex call, so spin twice as long next time; when it was long, the peer is
+   * really idle, so go back toward the configured spin. spin: 0 (always sleep) never adapts.
+   */
+  #adaptSpin(waitedMs: number): void {
+    if (this.#spin === 0) return;
+    this.#spinBudget = waitedMs < SHORT_SLEEP_MS ? Math.min(this.#spinBudget * 2, Math.max(MAX_SPIN, this.#spin)) : Math.max(this.#spin, this.#spinBudget >> 1);
   }
 
   async #nextAsync(fn: string, deadline: number): Promise<number> {
