@@ -3,7 +3,7 @@
 // and says what to do where we can tell.
 import { readFileSync } from 'node:fs';
 import { libc } from './native/libc.js';
-import { readKernelTunable, readProcShm } from './native/procfs.js';
+import { procRowById, procRowByKey, readKernelTunable } from './native/procfs.js';
 
 export class ShmError extends Error {
   /** errno name, e.g. 'ENOENT'. */
@@ -75,12 +75,12 @@ export function usageError(code: string, syscall: string, message: string, extra
 
 function segmentByKey(key: number | undefined) {
   if (key === undefined || key === 0) return undefined;
-  return readProcShm()?.find((row) => row.key === (key | 0));
+  return procRowByKey(key);
 }
 
 function segmentById(shmid: number | undefined) {
   if (shmid === undefined) return undefined;
-  return readProcShm()?.find((row) => row.shmid === shmid);
+  return procRowById(shmid);
 }
 
 /** The rwx bits of a segment's mode that apply to this process (owner, group or other), as the kernel picks them. */

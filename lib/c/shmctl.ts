@@ -1,7 +1,7 @@
 // shmctl(2): status, ownership and mode, removal, locking and the system-wide info calls.
 import { libc } from '../native/libc.js';
 import { errnoError, type ShmError } from '../errors.js';
-import { readProcShm } from '../native/procfs.js';
+import { procRowById } from '../native/procfs.js';
 import type { ShmidDs, ShmidDsPatch, Shminfo, ShmInfo } from '../abi/index.js';
 import { IPC_SET, IPC_STAT, SHMCTL_COMMAND_NAMES, type ShmctlCommand } from './constants.js';
 import { checkFlags, checkMode, checkShmid, checkUnsigned32 } from './validate.js';
@@ -107,7 +107,7 @@ function currentPerm(shmid: number): { uid: number; gid: number; mode: number } 
   try {
     return libc().abi.decodeShmidDs(call(shmid, IPC_STAT, 'IPC_STAT', scratchBuffer()).bytes).perm;
   } catch (error) {
-    const row = (error as ShmError).code === 'EACCES' ? readProcShm()?.find((r) => r.shmid === shmid) : undefined;
+    const row = (error as ShmError).code === 'EACCES' ? procRowById(shmid) : undefined;
     if (!row) throw error;
     return { uid: row.uid, gid: row.gid, mode: row.perms };
   }

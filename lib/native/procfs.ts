@@ -64,6 +64,14 @@ export function readProcShm(path = PROC_SYSVIPC_SHM): ProcShmRow[] | undefined {
   return rows;
 }
 
+/** The /proc/sysvipc/shm row of one segment, by id or by key (signed or unsigned), or undefined. */
+export function procRowById(shmid: number): ProcShmRow | undefined {
+  return readProcShm()?.find((row) => row.shmid === shmid);
+}
+export function procRowByKey(key: number): ProcShmRow | undefined {
+  return readProcShm()?.find((row) => row.key === (key | 0));
+}
+
 /** A kernel tunable from /proc/sys/kernel (shmmax, shmall, shmmni), or undefined when unreadable. */
 export function readKernelTunable(name: string): bigint | undefined {
   try {

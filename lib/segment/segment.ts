@@ -23,7 +23,7 @@ import {
 } from '../c/constants.js';
 import { checkMode } from '../c/validate.js';
 import { ShmError, hexKey, octalMode, usageError } from '../errors.js';
-import { readProcShm } from '../native/procfs.js';
+import { procRowById } from '../native/procfs.js';
 import { toStatus, type SegmentStatus } from './status.js';
 import { ReadOnlySegmentAttachment, SegmentAttachment } from './attachment.js';
 import { cancelRemoveOnExit, isRemovedOnExit, removeOnExit } from './remove-on-exit.js';
@@ -91,7 +91,7 @@ function facts(id: number): { key: number; size: number } {
     const ds = shmctl(id, IPC_STAT);
     return { key: ds.perm.key, size: ds.segsz };
   } catch (error) {
-    const row = error instanceof ShmError && error.code === 'EACCES' ? readProcShm()?.find((r) => r.shmid === id) : undefined;
+    const row = error instanceof ShmError && error.code === 'EACCES' ? procRowById(id) : undefined;
     if (!row) throw error;
     return { key: row.key, size: row.size };
   }
@@ -124,7 +124,8 @@ export class Segment {
     const exclusive = options.exclusive ?? true;
     const flags = IPC_CREAT | (exclusive ? IPC_EXCL : 0) | hugePageFlags(options.hugePages) | (options.noReserve ? SHM_NORESERVE : 0) | mode;
     const id = shmget(key, options.size, flags);
-    const segment = new Segment(id, key, facts(id).size, true);
+    // An exclusive create made exactly this segment; otherwise an existing, possibly larger one may have answered.
+    const segment = new Segment(id, key, exclusive ? options.size : facts(id).size, true);
     if (options.removeOnExit) segment.removeOnExit();
     return segment;
   }

@@ -4,7 +4,7 @@
 // The futex ops used are the shared ones (FUTEX_WAIT / FUTEX_WAKE without FUTEX_PRIVATE_FLAG): the kernel then
 // keys the wait queue on the segment's page, so a waiter in one process is woken by a notify in another process
 // that maps the same segment at another address.
-import { attachmentOf, type Attachment } from '../c/attachment.js';
+import { attachmentOf } from '../c/attachment.js';
 import { usageError } from '../errors.js';
 import { libc } from '../native/libc.js';
 import { futexSyscall } from '../native/syscall.js';
@@ -158,11 +158,6 @@ export function futexWaitAtAsync(address: bigint, expected: number, timeoutMs: n
 // The public, validated API: views over segment buffers.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The attachment whose buffer this is, or null (any other ArrayBuffer). */
-function findAttachment(buffer: ArrayBufferLike): Attachment | null {
-  return attachmentOf(buffer) ?? null;
-}
-
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
@@ -180,7 +175,7 @@ function wordAddress(fn: string, view: unknown, index: unknown): bigint {
   if (index < 0 || index >= view.length) {
     throw new RangeError(`${fn}: index ${index} is out of range for an Int32Array of length ${view.length}`);
   }
-  const attachment = findAttachment(view.buffer);
+  const attachment = attachmentOf(view.buffer);
   if (!attachment) {
     throw new TypeError(
       `${fn}: the Int32Array is not over a shared-memory segment (its buffer must be attachment.buffer from shmat()); ` +
