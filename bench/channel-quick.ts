@@ -1,4 +1,5 @@
-// Quick channel measurements for tuning (`npx tsx bench/channel-quick.ts [--quick]`): two processes, throughput
+// Quick channel measurements for tuning (`npx tsx bench/channel-quick.ts [--quick] [--pin same|cross|none]`,
+// default cross-core on a machine with two CPUs or more): two processes, throughput
 // at 64 B and 1 MiB (copy and zero-copy), 64-byte ping-pong with spinning and with futex sleeps, a C reference
 // ping-pong (bench/c/pingpong.c, compiled with gcc at run time), and baselines (in-process Buffer.copy, child
 // process stdio). Medians over several repetitions; compare numbers within one run only (the machine is noisy).
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Channel } from '../lib/sync/channel.js';
 import { futexCallCounts } from '../lib/sync/futex.js';
+import { pinThisThread } from './transports/affinity.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -53,6 +55,18 @@ interface ChildSpec {
   spin: number;
 }
 
+/**
+ * Where the two processes of every measurement run: [this process, the peer] (taskset for the peer,
+ * sched_setaffinity for this thread, the C reference pins both itself), or null to let the scheduler place them.
+ */
+let pinned: [number, number] | null = null;
+
+/** Pins every following measurement: 'same' (both on CPU 0), 'cross' (CPU 0 and CPU 1) or 'none'. */
+export function setPlacement(where: 'same' | 'cross' | 'none'): void {
+  pinned = where === 'same' ? [0, 0] : where === 'cross' ? [0, 1] : null;
+  if (pinned) pinThisThread(pinned[0]);
+}
+
 /** Where this process may run: the affinity list from /proc/self/status, and taskset's view if available. */
 export function cpuPlacement(): string {
   let allowed = '?';
@@ -67,7 +81,12 @@ export function cpuPlacement(): string {
   } catch {
     taskset = 'taskset unavailable';
   }
-  return `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; Cpus_allowed_list ${allowed} (${taskset}); processes not pinned, the scheduler places them`;
+  const where = pinned
+    ? pinned[0] === pinned[1]
+      ? `both processes pinned to CPU ${pinned[0]} (same core)`
+      : `pinned to CPUs ${pinned[0]} and ${pinned[1]} (cross-core)`
+    : 'processes not pinned, the scheduler places them';
+  return `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; Cpus_allowed_list ${allowed} (${taskset}); ${where}`;
 }
 
 function median(values: number[]): number {
@@ -76,7 +95,9 @@ function median(values: number[]): number {
 }
 
 function startChild(spec: ChildSpec) {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', JSON.stringify(spec)], {
+  const node = [process.execPath, '--import', 'tsx', SELF, '--child', JSON.stringify(spec)];
+  const [command, args] = pinned ? ['taskset', ['-c', String(pinned[1]), ...node]] : [node[0], node.slice(1)];
+  const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -241,7 +262,7 @@ export function measureCPingPong(mode: 'spin' | 'futex', iterations: number): (P
     const cc = spawnSync('gcc', ['-O2', '-o', exe, C_SOURCE], { encoding: 'utf8' });
     if (cc.error || cc.status !== 0) return null;
     const version = spawnSync('gcc', ['-dumpfullversion'], { encoding: 'utf8' }).stdout.trim();
-    const run = spawnSync(exe, [mode, String(iterations)], { encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(exe, [mode, String(iterations), ...(pinned ? pinned.map(String) : [])], { encoding: 'utf8', timeout: 120_000 });
     if (run.status !== 0) throw new Error(`C ping-pong failed: ${run.stderr}`);
     const r = JSON.parse(run.stdout.trim()) as { p50Ns: number; p90Ns: number; p99Ns: number };
     return { mode, messageSize: 64, iterations, p50Ns: r.p50Ns, p90Ns: r.p90Ns, p99Ns: r.p99Ns, futexCallsPerMessage: NaN, compiler: `gcc ${version} -O2` };
@@ -346,6 +367,10 @@ function fmtRate(bytesPerSec: number): string {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const scale = quick ? 0.25 : 1;
+  const pinAt = process.argv.indexOf('--pin');
+  const where = pinAt >= 0 ? process.argv[pinAt + 1] : cpus().length >= 2 ? 'cross' : 'none';
+  if (where !== 'same' && where !== 'cross' && where !== 'none') throw new Error(`--pin: expected same, cross or none, got ${where}`);
+  setPlacement(where);
   console.log(`channel-quick on ${cpuPlacement()}; Node ${process.version}`);
 
   const small = await measureThroughput({ messageSize: 64, messages: Math.round(1_000_000 * scale), capacity: 1 << 20 });
@@ -375,9 +400,13 @@ async function main(): Promise<void> {
   const iterations = Math.round(100_000 * scale);
   const futexIterations = Math.round(10_000 * scale);
   const runs: Record<string, Array<PingPongResult | null>> = { jsSpin: [], cSpin: [], jsFutex: [], cFutex: [] };
+  // Pure spinning on one core waits for the scheduler's time slice (milliseconds per message): not measured there.
+  const sameCore = pinned !== null && pinned[0] === pinned[1];
   for (let round = 0; round < 3; round++) {
-    runs.jsSpin.push(await measurePingPong({ mode: 'spin', iterations }));
-    runs.cSpin.push(measureCPingPong('spin', iterations));
+    if (!sameCore) {
+      runs.jsSpin.push(await measurePingPong({ mode: 'spin', iterations }));
+      runs.cSpin.push(measureCPingPong('spin', iterations));
+    }
     runs.jsFutex.push(await measurePingPong({ mode: 'futex', iterations: futexIterations }));
     runs.cFutex.push(measureCPingPong('futex', futexIterations));
   }
@@ -392,7 +421,7 @@ async function main(): Promise<void> {
       futexCallsPerMessage: median(ok.map((r) => r.futexCallsPerMessage)),
     };
   };
-  const [jsSpin, cSpin, jsFutex, cFutex] = [summary(runs.jsSpin)!, summary(runs.cSpin), summary(runs.jsFutex)!, summary(runs.cFutex)];
+  const [jsSpin, cSpin, jsFutex, cFutex] = [summary(runs.jsSpin), summary(runs.cSpin), summary(runs.jsFutex)!, summary(runs.cFutex)];
   const row = (name: string, r: PingPongResult | null, all: Array<PingPongResult | null>) =>
     r && {
       case: name,
@@ -412,10 +441,9 @@ async function main(): Promise<void> {
       row('C, futex', cFutex, runs.cFutex),
     ].filter(Boolean),
   );
-  if (cSpin && cFutex) {
-    console.log(
-      `ratios: spin JS/C = ${(jsSpin.p50Ns / cSpin.p50Ns).toFixed(2)}x (target <= 1.5x); futex JS/C = ${(jsFutex.p50Ns / cFutex.p50Ns).toFixed(2)}x (target <= 1.3x)`,
-    );
+  if (cFutex) {
+    const spinRatio = jsSpin && cSpin ? `spin JS/C = ${(jsSpin.p50Ns / cSpin.p50Ns).toFixed(2)}x (target <= 1.5x)` : 'spin: not measured on one core';
+    console.log(`ratios: ${spinRatio}; futex JS/C = ${(jsFutex.p50Ns / cFutex.p50Ns).toFixed(2)}x (target <= 1.3x)`);
   } else {
     console.log('gcc not found: no C reference');
   }

@@ -3,9 +3,13 @@
 // in and out, and either pure spinning or futex sleeps announced in a "waiting" word (FUTEX_WAKE only when the
 // peer sleeps). Prints one JSON line: round-trip percentiles in ns.
 //
-//   gcc -O2 -o pingpong pingpong.c && ./pingpong spin 200000
+//   gcc -O2 -o pingpong pingpong.c && ./pingpong spin 200000 [parentCpu childCpu]
+//
+// With CPU numbers, each process pins itself (sched_setaffinity) before the first message, as the JS measurement
+// pins its two processes: a futex wake-up costs an order of magnitude more across cores than on one core.
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +69,14 @@ static void await_seq(struct lane *l, int seq, unsigned char *out) {
   memcpy(out, l->payload, MSG);
 }
 
+static void pin(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) perror("sched_setaffinity"), exit(1);
+}
+
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -78,12 +90,13 @@ static int cmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s spin|futex iterations\n", argv[0]);
+    fprintf(stderr, "usage: %s spin|futex iterations [parentCpu childCpu]\n", argv[0]);
     return 2;
   }
   use_futex = strcmp(argv[1], "futex") == 0;
   int n = atoi(argv[2]);
   int warm = n / 10;
+  int parentCpu = argc >= 5 ? atoi(argv[3]) : -1, childCpu = argc >= 5 ? atoi(argv[4]) : -1;
   struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) return perror("mmap"), 1;
   memset(sh, 0, sizeof *sh);
@@ -91,12 +104,14 @@ int main(int argc, char **argv) {
   memset(msg, 7, MSG);
   pid_t child = fork();
   if (child == 0) {
+    pin(childCpu);
     for (int i = 1; i <= warm + n; i++) {
       await_seq(&sh->to_child, i, got);
       post(&sh->to_parent, got, i);
     }
     _exit(0);
   }
+  pin(parentCpu);
   // One clock read per round trip, as in the JS measurement: a round trip is the time between two reads.
   int64_t *rtt = malloc(sizeof(int64_t) * n);
   int64_t previous = now_ns();

@@ -21,6 +21,7 @@ import type { Attachment } from '../c/attachment.js';
 import { ShmError, usageError } from '../errors.js';
 import { futexWaitAt, futexWaitAtAsync, futexWakeAt } from './futex.js';
 import * as L from './ring-layout.js';
+import { SPIN_CHECK_EVERY, SpinPolicy } from './spin-policy.js';
 
 export interface ChannelCreateOptions {
   /** Ring size in bytes, rounded up to a power of two (at least 64, at most 2^30). Default 1 MiB. */
@@ -42,10 +43,6 @@ export interface TimeoutOptions {
 
 /** Spin iterations before a futex sleep, unless given per channel. */
 export const DEFAULT_SPIN = 4000;
-/** Adaptive spinning: a sleep shorter than this means spinning a little longer would have avoided a wake-up. */
-const SHORT_SLEEP_MS = 0.5;
-/** The most the spin budget grows to (about a millisecond of Atomics.load on current machines). */
-const MAX_SPIN = 1 << 18;
 /** Longest single sleep: the peer's liveness is checked whenever one expires. */
 export const SLICE_MS = 50;
 const DEFAULT_CAPACITY = 1 << 20;
@@ -150,17 +147,19 @@ export class Channel {
   readonly capacity: number;
   /** Largest message: capacity - 8. */
   readonly maxMessageSize: number;
-  #spin: number;
-  /** Spin iterations used now: grows while sleeps turn out short (the peer was about to answer), shrinks back when they are long. */
-  #spinBudget: number;
+  /** Spin iterations per wait, learnt from how waits end (see spin-policy.ts). */
+  readonly #spinPolicy: SpinPolicy;
 
-  /** Spin iterations before sleeping (0: sleep at once); setting it also resets the adaptive budget. */
+  /**
+   * Spin iterations before sleeping (0: sleep at once). The channel adapts the spin it actually uses: longer
+   * while the peer answers soon after a sleep, none while spinning is futile (the peer shares this CPU).
+   * Setting it resets what was learnt.
+   */
   get spin(): number {
-    return this.#spin;
+    return this.#spinPolicy.base;
   }
   set spin(value: number) {
-    this.#spin = checkSpin(value);
-    this.#spinBudget = this.#spin;
+    this.#spinPolicy.base = checkSpin(value);
   }
 
   readonly #attachment: Attachment;
@@ -194,8 +193,7 @@ export class Channel {
     this.role = role;
     this.id = attachment.shmid;
     this.#attachment = attachment;
-    this.#spin = spin;
-    this.#spinBudget = spin;
+    this.#spinPolicy = new SpinPolicy(spin);
     const buffer = attachment.buffer;
     this.#i32 = new Int32Array(buffer, 0, L.DATA_OFFSET / 4);
     this.#f64 = new Float64Array(buffer, 0, L.DATA_OFFSET / 8);
@@ -596,11 +594,15 @@ export class Channel {
 
   /** Waits for room: spin, then sliced futex sleeps. Returns the ring offset or throws ETIMEDOUT / EPIPE. */
   #acquire(fn: string, record: number, timeout: number): number {
-    if (timeout > 0) {
-      for (let i = this.#spinBudget; i > 0; i--) {
-        const pos = this.#tryAcquire(record);
-        if (pos >= 0) return pos;
+    const policy = this.#spinPolicy;
+    const spun = timeout > 0 ? policy.next() : 0;
+    for (let i = spun; i > 0; i--) {
+      const pos = this.#tryAcquire(record);
+      if (pos >= 0) {
+        policy.spun();
+        return pos;
       }
+      if ((i & (SPIN_CHECK_EVERY - 1)) === 0 && !policy.keepSpinning()) break;
     }
     const i32 = this.#i32;
     const started = performance.now();
@@ -611,7 +613,7 @@ export class Channel {
       const pos = this.#tryAcquire(record);
       if (pos >= 0) {
         Atomics.store(i32, P_WAITING, 0);
-        if (slept) this.#adaptSpin(performance.now() - started);
+        if (slept) this.#spinPolicy.slept(spun, started, performance.now() - started);
         return pos;
       }
       const left = this.#beforeSleep(fn, deadline, P_WAITING);
@@ -708,17 +710,20 @@ export class Channel {
 
   /** Waits for a message: spin, then sliced futex sleeps. Returns the ring offset, -1 on timeout; throws EPIPE. */
   #next(fn: string, timeout: number): number {
-    if (timeout > 0) {
-      const i32 = this.#i32;
-      const tail = this.#tail;
-      for (let i = this.#spinBudget; i > 0; i--) {
-        if (Atomics.load(i32, HEAD) !== tail) {
-          const pos = this.#tryNext();
-          if (pos >= 0) return pos;
+    const i32 = this.#i32;
+    const policy = this.#spinPolicy;
+    const spun = timeout > 0 ? policy.next() : 0;
+    const tail = this.#tail;
+    for (let i = spun; i > 0; i--) {
+      if (Atomics.load(i32, HEAD) !== tail) {
+        const pos = this.#tryNext();
+        if (pos >= 0) {
+          policy.spun();
+          return pos;
         }
       }
+      if ((i & (SPIN_CHECK_EVERY - 1)) === 0 && !policy.keepSpinning()) break;
     }
-    const i32 = this.#i32;
     const started = performance.now();
     const deadline = timeout === Infinity ? Infinity : started + timeout;
     for (let slept = false; ; slept = true) {
@@ -727,7 +732,7 @@ export class Channel {
       const pos = this.#tryNext();
       if (pos >= 0) {
         Atomics.store(i32, C_WAITING, 0);
-        if (slept) this.#adaptSpin(performance.now() - started);
+        if (slept) this.#spinPolicy.slept(spun, started, performance.now() - started);
         return pos;
       }
       const left = this.#beforeSleep(fn, deadline, C_WAITING);
@@ -736,16 +741,6 @@ export class Channel {
       Atomics.store(i32, C_WAITING, 0);
       this.#afterSleep(fn, result);
     }
-  }
-
-  /**
-   * After a wait that had to sleep: when the sleep was short, the peer was about to answer and a longer spin
-   * would have saved both sides a futex call, so spin twice as long next time; when it was long, the peer is
-   * really idle, so go back toward the configured spin. spin: 0 (always sleep) never adapts.
-   */
-  #adaptSpin(waitedMs: number): void {
-    if (this.#spin === 0) return;
-    this.#spinBudget = waitedMs < SHORT_SLEEP_MS ? Math.min(this.#spinBudget * 2, Math.max(MAX_SPIN, this.#spin)) : Math.max(this.#spin, this.#spinBudget >> 1);
   }
 
   async #nextAsync(fn: string, deadline: number): Promise<number> {
