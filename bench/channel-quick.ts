@@ -12,6 +12,10 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Channel } from '../lib/sync/channel.js';
+import { shmget } from '../lib/c/shmget.js';
+import { shmat, shmdt } from '../lib/c/shmat.js';
+import { shmctl } from '../lib/c/shmctl.js';
+import { IPC_CREAT, IPC_PRIVATE, IPC_RMID } from '../lib/c/constants.js';
 import { futexCallCounts } from '../lib/sync/futex.js';
 import { pinThisThread } from './transports/affinity.js';
 
@@ -46,7 +50,7 @@ export interface PingPongResult {
 export type ThroughputMode = 'copy' | 'copy-alloc' | 'zero-copy';
 
 interface ChildSpec {
-  kind: 'throughput-consumer' | 'pingpong-echo';
+  kind: 'throughput-consumer' | 'pingpong-echo' | 'bare-echo';
   id: number;
   messageSize: number;
   messages: number;
@@ -254,6 +258,51 @@ export async function measurePingPong(options: { mode: 'spin' | 'futex'; iterati
   }
 }
 
+// The floor for JavaScript: the C reference's protocol written directly in JS (a sequence word per direction on
+// its own cache line, 64 bytes copied as 16 words, Atomics.load spinning), without the channel. What the channel
+// adds is the difference between this and the channel's spin ping-pong.
+const BARE_SEQ = [0, 64]; // Int32 index of each lane's sequence word (lane 0: to the child, lane 1: back)
+const BARE_PAYLOAD = [32, 96]; // Int32 index of each lane's payload (own cache lines)
+
+function bareLanes(buffer: ArrayBuffer): Int32Array {
+  return new Int32Array(buffer, 0, 128);
+}
+
+/** Spin ping-pong of 64 bytes with the C reference's protocol in plain JS over a segment (no channel). */
+export async function measureBarePingPong(iterations: number): Promise<PingPongResult> {
+  const id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600);
+  const attachment = shmat(id);
+  shmctl(id, IPC_RMID);
+  const warm = Math.ceil(iterations / 10);
+  const { child, nextLine, exited } = startChild({ kind: 'bare-echo', id, messageSize: 64, messages: warm + iterations, repetitions: 1, mode: 'copy', spin: 0 });
+  try {
+    await nextLine(); // "ready"
+    const w = bareLanes(attachment.buffer);
+    const message = new Int32Array(16).fill(7);
+    const reply = new Int32Array(16);
+    const rtt = new Float64Array(iterations);
+    let previous = performance.now();
+    for (let i = 1; i <= warm + iterations; i++) {
+      message[0] = i;
+      for (let k = 0; k < 16; k++) w[BARE_PAYLOAD[0] + k] = message[k];
+      Atomics.store(w, BARE_SEQ[0], i);
+      while (Atomics.load(w, BARE_SEQ[1]) !== i);
+      for (let k = 0; k < 16; k++) reply[k] = w[BARE_PAYLOAD[1] + k];
+      const t = performance.now();
+      if (reply[0] !== i) throw new Error('bare ping-pong reply out of order');
+      if (i > warm) rtt[i - warm - 1] = (t - previous) * 1e6;
+      previous = t;
+    }
+    rtt.sort();
+    const at = (q: number) => rtt[Math.min(rtt.length - 1, Math.floor(q * rtt.length))];
+    return { mode: 'spin', messageSize: 64, iterations, p50Ns: at(0.5), p90Ns: at(0.9), p99Ns: at(0.99), futexCallsPerMessage: 0 };
+  } finally {
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    shmdt(attachment);
+  }
+}
+
 /** Compiles bench/c/pingpong.c with gcc (once per call) and runs it; null when gcc is missing. */
 export function measureCPingPong(mode: 'spin' | 'futex', iterations: number): (PingPongResult & { compiler: string }) | null {
   const dir = mkdtempSync(join(tmpdir(), 'sysv-shm-bench-'));
@@ -341,6 +390,20 @@ async function runChildRole(spec: ChildSpec): Promise<void> {
     channel.close();
     return;
   }
+  if (spec.kind === 'bare-echo') {
+    const attachment = shmat(spec.id);
+    const w = bareLanes(attachment.buffer);
+    const got = new Int32Array(16);
+    console.log('ready');
+    for (let i = 1; i <= spec.messages; i++) {
+      while (Atomics.load(w, BARE_SEQ[0]) !== i);
+      for (let k = 0; k < 16; k++) got[k] = w[BARE_PAYLOAD[0] + k];
+      for (let k = 0; k < 16; k++) w[BARE_PAYLOAD[1] + k] = got[k];
+      Atomics.store(w, BARE_SEQ[1], i);
+    }
+    shmdt(attachment);
+    return;
+  }
   // pingpong-echo: consume on the given channel, answer on a channel of our own.
   const inbound = Channel.open(spec.id, { spin: spec.spin });
   const outbound = Channel.create({ capacity: 4096, spin: spec.spin });
@@ -351,7 +414,7 @@ async function runChildRole(spec: ChildSpec): Promise<void> {
   for (let i = 0; i < spec.messages; i++) {
     if (i === warm) calls0 = futexCallCounts();
     const n = inbound.receiveInto(buffer)!;
-    outbound.send(buffer.subarray(0, n));
+    outbound.send(n === buffer.length ? buffer : buffer.subarray(0, n));
   }
   const calls1 = futexCallCounts();
   console.log(JSON.stringify({ wait: calls1.wait - calls0.wait, wake: calls1.wake - calls0.wake }));
@@ -399,12 +462,13 @@ async function main(): Promise<void> {
   // neighbours), so only results taken side by side compare. Each cell is the median over the rounds.
   const iterations = Math.round(100_000 * scale);
   const futexIterations = Math.round(10_000 * scale);
-  const runs: Record<string, Array<PingPongResult | null>> = { jsSpin: [], cSpin: [], jsFutex: [], cFutex: [] };
+  const runs: Record<string, Array<PingPongResult | null>> = { jsSpin: [], bareSpin: [], cSpin: [], jsFutex: [], cFutex: [] };
   // Pure spinning on one core waits for the scheduler's time slice (milliseconds per message): not measured there.
   const sameCore = pinned !== null && pinned[0] === pinned[1];
   for (let round = 0; round < 3; round++) {
     if (!sameCore) {
       runs.jsSpin.push(await measurePingPong({ mode: 'spin', iterations }));
+      runs.bareSpin.push(await measureBarePingPong(iterations));
       runs.cSpin.push(measureCPingPong('spin', iterations));
     }
     runs.jsFutex.push(await measurePingPong({ mode: 'futex', iterations: futexIterations }));
@@ -421,7 +485,7 @@ async function main(): Promise<void> {
       futexCallsPerMessage: median(ok.map((r) => r.futexCallsPerMessage)),
     };
   };
-  const [jsSpin, cSpin, jsFutex, cFutex] = [summary(runs.jsSpin), summary(runs.cSpin), summary(runs.jsFutex)!, summary(runs.cFutex)];
+  const [jsSpin, bareSpin, cSpin, jsFutex, cFutex] = [summary(runs.jsSpin), summary(runs.bareSpin), summary(runs.cSpin), summary(runs.jsFutex)!, summary(runs.cFutex)];
   const row = (name: string, r: PingPongResult | null, all: Array<PingPongResult | null>) =>
     r && {
       case: name,
@@ -436,13 +500,14 @@ async function main(): Promise<void> {
   console.table(
     [
       row('JS channel, spin', jsSpin, runs.jsSpin),
+      row('JS without channel (floor), spin', bareSpin, runs.bareSpin),
       row('C, spin', cSpin, runs.cSpin),
       row('JS channel, futex (spin 0)', jsFutex, runs.jsFutex),
       row('C, futex', cFutex, runs.cFutex),
     ].filter(Boolean),
   );
   if (cFutex) {
-    const spinRatio = jsSpin && cSpin ? `spin JS/C = ${(jsSpin.p50Ns / cSpin.p50Ns).toFixed(2)}x (target <= 1.5x)` : 'spin: not measured on one core';
+    const spinRatio = jsSpin && cSpin && bareSpin ? `spin JS/C = ${(jsSpin.p50Ns / cSpin.p50Ns).toFixed(2)}x (target <= 1.5x; JS without the channel ${(bareSpin.p50Ns / cSpin.p50Ns).toFixed(2)}x)` : 'spin: not measured on one core';
     console.log(`ratios: ${spinRatio}; futex JS/C = ${(jsFutex.p50Ns / cFutex.p50Ns).toFixed(2)}x (target <= 1.3x)`);
   } else {
     console.log('gcc not found: no C reference');

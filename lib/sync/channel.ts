@@ -22,6 +22,7 @@ import { ShmError, usageError } from '../errors.js';
 import { futexWaitAt, futexWaitAtAsync, futexWakeAt } from './futex.js';
 import * as L from './ring-layout.js';
 import { SPIN_CHECK_EVERY, SpinPolicy } from './spin-policy.js';
+import { WordCopier } from './small-copy.js';
 
 export interface ChannelCreateOptions {
   /** Ring size in bytes, rounded up to a power of two (at least 64, at most 2^30). Default 1 MiB. */
@@ -168,6 +169,9 @@ export class Channel {
   /** The ring only (offset 0 = ring offset 0). */
   readonly #u8: Uint8Array;
   readonly #u32: Uint32Array;
+  /** The ring as 32-bit words (for copying short messages out). */
+  readonly #ringWords: Int32Array;
+  readonly #copier = new WordCopier();
   readonly #mask: number;
   readonly #consumerBell: bigint;
   readonly #producerBell: bigint;
@@ -202,6 +206,7 @@ export class Channel {
     this.#mask = this.capacity - 1;
     this.#u8 = new Uint8Array(buffer, L.DATA_OFFSET, this.capacity);
     this.#u32 = new Uint32Array(buffer, L.DATA_OFFSET, this.capacity / 4);
+    this.#ringWords = new Int32Array(buffer, L.DATA_OFFSET, this.capacity / 4);
     this.#consumerBell = attachment.address + BigInt(L.OFF_CONSUMER_BELL);
     this.#producerBell = attachment.address + BigInt(L.OFF_PRODUCER_BELL);
     const head = Atomics.load(this.#i32, HEAD);
@@ -444,14 +449,7 @@ export class Channel {
     }
     const length = this.#u32[pos >> 2];
     if (length > target.length) throw new RangeError(`receiveInto: the next message has ${length} bytes; target has room for ${target.length} (the message stays in the channel)`);
-    const start = pos + L.RECORD_HEADER;
-    const ring = this.#u8;
-    if (length <= 64) {
-      // A short loop beats making a subarray for set().
-      for (let k = 0; k < length; k++) target[k] = ring[start + k];
-    } else {
-      target.set(ring.subarray(start, start + length));
-    }
+    this.#copier.copyOut(this.#ringWords, this.#u8, pos + L.RECORD_HEADER, target, length);
     this.#release(length);
     return length;
   }
@@ -661,8 +659,7 @@ export class Channel {
       if (tail === this.#headSeen) {
         const head = Atomics.load(this.#i32, HEAD);
         if (head === tail) return -1;
-        if (((head - tail) >>> 0) > this.capacity) throw this.#corrupt(`head ${head >>> 0} is not within ${this.capacity} bytes of tail ${tail >>> 0}`);
-        this.#headSeen = head;
+        this.#seeHead(head);
       }
       const pos = tail & this.#mask;
       const length = this.#u32[pos >> 2];
@@ -675,6 +672,13 @@ export class Channel {
       this.#tail = (tail + (this.capacity - pos)) | 0;
       this.#publishTail();
     }
+  }
+
+  /** Records a head read from the header (after checking that it is plausible). */
+  #seeHead(head: number): void {
+    const tail = this.#tail;
+    if (((head - tail) >>> 0) > this.capacity) throw this.#corrupt(`head ${head >>> 0} is not within ${this.capacity} bytes of tail ${tail >>> 0}`);
+    this.#headSeen = head;
   }
 
   /** Copies out the record at `pos` and releases it. */
@@ -715,7 +719,9 @@ export class Channel {
     const spun = timeout > 0 ? policy.next() : 0;
     const tail = this.#tail;
     for (let i = spun; i > 0; i--) {
-      if (Atomics.load(i32, HEAD) !== tail) {
+      const head = Atomics.load(i32, HEAD);
+      if (head !== tail) {
+        this.#seeHead(head); // so that #tryNext does not read it again
         const pos = this.#tryNext();
         if (pos >= 0) {
           policy.spun();
