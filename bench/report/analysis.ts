@@ -22,6 +22,36 @@ export interface Target {
   /** null: could not be evaluated (a transport or size was not measured). */
   met: boolean | null;
   measured: string;
+  /** Why a missed target is missed, where the cause is known (shown under the targets). */
+  why?: string;
+}
+
+/** Known causes of a missed target, by target name and placement: what bounds the figure. */
+function whyMissed(name: string, placement: string): string | undefined {
+  const sameCore = placement === 'same-core';
+  switch (name) {
+    case 'throughput 1 MiB: shm zero-copy >= 2x copy mode':
+      return sameCore
+        ? undefined
+        : 'both modes write each message into the ring once (copy mode with send(), zero-copy while building it in place); ' +
+            "zero-copy saves the consumer's copy out, which on two cores runs in parallel with the producer, so the stream goes at " +
+            "the producer's pace either way. The saving shows where both ends share a CPU (--pin same).";
+    case 'ping-pong 64 B: shm futex p50 below the FIFO round trip':
+      return (
+        'with every message going through the kernel, both are one wake-up of the other process per message; the channel adds ' +
+        'four koffi calls (~0.3 us each) per round trip' +
+        (sameCore ? ', and on one core two context switches between two Node processes.' : '.')
+      );
+    case 'ping-pong 64 B: shm spin p50 >= 20x lower than stdio':
+      return sameCore ? "pure spinning on a shared CPU waits for the scheduler's time slice; use hybrid (the default) or futex there." : undefined;
+    case 'throughput 64 B: shm (copy) >= 5x stdio':
+      return `at 64 B the figure is the per-message JavaScript cost of both ends (~60 ns each for send and receiveInto)${sameCore ? ', which one core adds up' : ''}.`;
+    case 'throughput 1 MiB: shm (copy) >= 2x best of pipe/fifo/unix':
+    case 'throughput 1 MiB: shm copy mode >= 50% of in-process Buffer.copy':
+      return sameCore ? 'on one core every transport makes its two copies (in and out) one after the other; only zero-copy avoids them.' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 export function evaluateTargets(results: BenchResult[], bufferCopy: CopyBaseline[]): Target[] {
@@ -58,5 +88,6 @@ export function evaluateTargets(results: BenchResult[], bufferCopy: CopyBaseline
     add('throughput 1 MiB: shm copy mode >= 50% of in-process Buffer.copy', shm1 && copy1 ? shm1 / copy1 : undefined, (x) => x >= 0.5, (x) => `${(100 * x).toFixed(0)}% (${fmtRate(shm1)} vs Buffer.copy ${fmtRate(copy1)})`);
     add('throughput 1 MiB: shm zero-copy >= 2x copy mode', zero1 && shm1 ? zero1 / shm1 : undefined, (x) => x >= 2, (x) => `${fmtRatio(x)} (${fmtRate(zero1)} vs ${fmtRate(shm1)})`);
   }
+  for (const t of targets) if (t.met === false) t.why = whyMissed(t.name, t.placement);
   return targets;
 }

@@ -32,6 +32,7 @@ pre { background: #f7f7f7; padding: 10px; overflow-x: auto; font-size: 12px; } s
 <table><tr><th>target</th><th>placement</th><th></th><th>measured</th></tr>
 ${targetRows}
 </table>
+${targets.filter((t) => t.why).map((t) => `<p><b>${esc(t.name)}</b> (${esc(t.placement)}), missed: ${esc(t.why!)}</p>`).join('\n')}
 <h2>Charts</h2>
 ${charts.join('\n')}
 <h2>All figures</h2>

@@ -74,6 +74,8 @@ export function renderText(out: SweepOutput): string {
   if (targets.length) {
     parts.push('\nTargets (measured side by side in this run):');
     parts.push(textTable(['target', 'placement', 'met', 'measured'], targets.map((t) => [t.name, t.placement, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO', t.measured])));
+    const whys = targets.filter((t) => t.why).map((t) => `- ${t.name} (${t.placement}): ${t.why}`);
+    if (whys.length) parts.push(`Why missed:\n${whys.join('\n')}`);
   }
   if (out.errors.length) {
     parts.push('\nFAILED sessions:');
