@@ -1,7 +1,8 @@
 // Copying short messages out of the ring without allocating. On Node 20, `target.set(ring.subarray(...))` costs
 // ~60 ns for 64 bytes (most of it creating the subarray) and a byte loop ~125 ns; copying 32-bit words through
 // an Int32Array view of the target costs ~25 ns. The view is kept for the next call, since a receiver usually
-// reuses one buffer (that is what receiveInto is for).
+// reuses one buffer (that is what receiveInto is for). The kept view holds that buffer alive until another target
+// replaces it or the channel is garbage-collected.
 
 /** Messages up to this size are copied word by word; longer ones with TypedArray.prototype.set (a memcpy). */
 export const WORD_COPY_MAX = 256;
