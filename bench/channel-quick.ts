@@ -18,6 +18,8 @@ import { shmctl } from '../lib/c/shmctl.js';
 import { IPC_CREAT, IPC_PRIVATE, IPC_RMID } from '../lib/c/constants.js';
 import { futexCallCounts } from '../lib/sync/futex.js';
 import { pinThisThread } from './transports/affinity.js';
+import { measureBufferCopy } from './baselines.js';
+import { median, percentile } from './patterns/common.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -93,10 +95,6 @@ export function cpuPlacement(): string {
   return `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; Cpus_allowed_list ${allowed} (${taskset}); ${where}`;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function startChild(spec: ChildSpec) {
   const node = [process.execPath, '--import', 'tsx', SELF, '--child', JSON.stringify(spec)];
@@ -127,6 +125,11 @@ function startChild(spec: ChildSpec) {
     return lines.shift()!;
   };
   return { child, nextLine, exited };
+}
+
+/** p50, p90 and p99 of sorted round-trip times. */
+function rttPercentiles(sorted: Float64Array): { p50Ns: number; p90Ns: number; p99Ns: number } {
+  return { p50Ns: percentile(sorted, 0.5), p90Ns: percentile(sorted, 0.9), p99Ns: percentile(sorted, 0.99) };
 }
 
 /** The payload a producer sends: a fixed pattern (its content is not what is measured). */
@@ -238,15 +241,12 @@ export async function measurePingPong(options: { mode: 'spin' | 'futex'; iterati
     const calls1 = futexCallCounts();
     const childCalls = JSON.parse(await nextLine()) as { wait: number; wake: number };
     rtt.sort();
-    const at = (q: number) => rtt[Math.min(rtt.length - 1, Math.floor(q * rtt.length))];
     const ours = calls1.wait - calls0.wait + calls1.wake - calls0.wake;
     return {
       mode: options.mode,
       messageSize,
       iterations: options.iterations,
-      p50Ns: at(0.5),
-      p90Ns: at(0.9),
-      p99Ns: at(0.99),
+      ...rttPercentiles(rtt),
       // The child counts from after its warm-up too.
       futexCallsPerMessage: (ours + childCalls.wait + childCalls.wake) / (2 * options.iterations),
     };
@@ -294,8 +294,7 @@ export async function measureBarePingPong(iterations: number): Promise<PingPongR
       previous = t;
     }
     rtt.sort();
-    const at = (q: number) => rtt[Math.min(rtt.length - 1, Math.floor(q * rtt.length))];
-    return { mode: 'spin', messageSize: 64, iterations, p50Ns: at(0.5), p90Ns: at(0.9), p99Ns: at(0.99), futexCallsPerMessage: 0 };
+    return { mode: 'spin', messageSize: 64, iterations, ...rttPercentiles(rtt), futexCallsPerMessage: 0 };
   } finally {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -320,20 +319,6 @@ export function measureCPingPong(mode: 'spin' | 'futex', iterations: number): (P
   }
 }
 
-/** In-process Buffer.copy of `size` bytes between two buffers: bytes per second (median of batches). */
-export function measureBufferCopy(size: number, batches = 7): number {
-  const src = Buffer.from(pattern(size));
-  const dst = Buffer.allocUnsafe(size);
-  const perBatch = Math.max(4, Math.ceil((256 * 2 ** 20) / size));
-  for (let i = 0; i < perBatch; i++) src.copy(dst);
-  const rates: number[] = [];
-  for (let b = 0; b < batches; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < perBatch; i++) src.copy(dst);
-    rates.push((perBatch * size) / ((performance.now() - t0) / 1000));
-  }
-  return median(rates);
-}
 
 /** A child process writes `messages` chunks of `size` bytes to its stdout; bytes per second as the parent reads them. */
 export async function measureStdioThroughput(size: number, messages: number, repetitions = 3): Promise<number> {

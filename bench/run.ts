@@ -3,16 +3,14 @@
 // per-call costs of the C-shaped layer). Prints tables with ratios and targets; writes an HTML report with charts
 // to results/. `npm run bench -- --help` for the options.
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import cliProgress from 'cli-progress';
 import { ROOT } from './session.js';
 import { runSweep, tasksetAvailable, type PinMode, type SweepOptions } from './sweep.js';
 import { TRANSPORTS, WAITS, type Mode, type PatternName, type TransportName, type WaitStrategy } from './transports/types.js';
 import { renderText } from './report/table.js';
-import { renderHtml } from './report/html.js';
-import { latencyBarsChart, latencyChart, throughputChart } from './report/svg.js';
+import { DOCS_DIR, writeFile, writeReports } from './report/write.js';
 import { MIN_MESSAGE } from './patterns/payload.js';
 
 const HELP = `usage: npm run bench -- [options]
@@ -116,11 +114,6 @@ export function optionsFromArgs(argv: string[]): { sweep: SweepOptions; json?: s
   };
 }
 
-function write(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
-
 async function main(): Promise<void> {
   let parsed: ReturnType<typeof optionsFromArgs>;
   try {
@@ -146,21 +139,10 @@ async function main(): Promise<void> {
   const text = renderText(output);
   console.log(text);
   const jsonText = `${JSON.stringify(output, null, 2)}\n`;
-  write(join(out, 'results.json'), jsonText);
-  if (json) write(resolve(json), jsonText);
-  write(join(out, 'report.html'), renderHtml(output));
-  const charts: Array<[string, string | null]> = [
-    ['throughput.svg', throughputChart(output)],
-    ['latency.svg', latencyChart(output)],
-    ['latency-64B.svg', latencyBarsChart(output, output.options.pingpongSizes[0] ?? 64)],
-  ];
-  for (const [name, svg] of charts) if (svg) write(join(out, name), svg);
-  const docsDir = join(ROOT, 'docs', 'bench');
-  if (docs) {
-    for (const [name, svg] of charts) if (svg && name !== 'latency-64B.svg') write(join(docsDir, name), svg);
-    write(join(docsDir, 'figures.txt'), `${text}\n`);
-  }
-  console.log(`\nreport: ${join(out, 'report.html')}${json ? `; JSON: ${resolve(json)}` : ''}${docs ? `; charts for the README: ${docsDir}` : ''}`);
+  writeFile(join(out, 'results.json'), jsonText);
+  if (json) writeFile(resolve(json), jsonText);
+  writeReports(output, text, out, docs);
+  console.log(`\nreport: ${join(out, 'report.html')}${json ? `; JSON: ${resolve(json)}` : ''}${docs ? `; charts for the README: ${DOCS_DIR}` : ''}`);
   if (output.errors.length) process.exitCode = 1;
 }
 

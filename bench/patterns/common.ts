@@ -1,5 +1,5 @@
 // Helpers shared by the patterns: statistics, count calibration, the result record.
-import type { Mode, PatternName, Placement, TransportName, WaitStrategy } from '../transports/types.js';
+import type { Link, Mode, PatternName, Placement, SessionSpec, TransportName, WaitStrategy } from '../transports/types.js';
 
 /** One line of the JSON report (field names are a contract: see docs/bench/README.md). */
 export interface BenchResult {
@@ -38,4 +38,29 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
 
 export function clamp(n: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, Math.round(n)));
+}
+
+/**
+ * The result record of one size: the session's identity (mode for shm, wait for shm and worker), what the
+ * transport really was, and the driver's futex calls per message over the timed repetitions when it counts them.
+ */
+export function resultRecord(
+  spec: SessionSpec,
+  link: Link,
+  size: number,
+  figures: Pick<BenchResult, 'bytesPerSec' | 'messagesPerSec' | 'rttNs' | 'perRepeat' | 'messagesPerRepeat'>,
+  futex: { before: number; messages: number },
+): BenchResult {
+  return {
+    transport: spec.transport,
+    ...(spec.transport === 'shm' ? { mode: spec.mode } : {}),
+    pattern: spec.pattern,
+    ...(spec.transport === 'shm' || spec.transport === 'worker' ? { wait: spec.wait } : {}),
+    messageSize: size,
+    ...figures,
+    placement: spec.placement,
+    repeats: figures.perRepeat.length,
+    detail: link.detail,
+    ...(link.futexCalls ? { driverFutexCallsPerMessage: (link.futexCalls() - futex.before) / futex.messages } : {}),
+  };
 }

@@ -3,7 +3,7 @@
 // warm-up repetition that calibrates the count, then `repeat` timed repetitions of about `repSeconds` each. Each
 // repetition gives p50, p99 and mean; the report takes the median of each over the timed repetitions.
 import { CHECKSUM_MISMATCH, CHECKSUM_SEED, FULL_VERIFY, IntegrityError, STAMP_OK, basePattern, checkStamps, checksum, describeProblem, stamp, type Header } from './payload.js';
-import { clamp, median, percentile, type BenchResult } from './common.js';
+import { clamp, median, percentile, resultRecord, type BenchResult } from './common.js';
 import type { Link, SessionSpec } from '../transports/types.js';
 
 export async function drivePingPong(link: Link, spec: SessionSpec, emit: (r: BenchResult) => void): Promise<void> {
@@ -56,20 +56,9 @@ export async function drivePingPong(link: Link, spec: SessionSpec, emit: (r: Ben
         timedMessages += count;
       }
     }
-    emit({
-      transport: spec.transport,
-      ...(spec.transport === 'shm' ? { mode: spec.mode } : {}),
-      pattern: 'pingpong',
-      ...(spec.transport === 'shm' || spec.transport === 'worker' ? { wait: spec.wait } : {}),
-      messageSize: size,
-      rttNs: { p50: median(p50s), p99: median(p99s), mean: median(means) },
-      placement: spec.placement,
-      repeats: p50s.length,
-      perRepeat: p50s,
-      messagesPerRepeat: timedCount,
-      detail: link.detail,
-      ...(link.futexCalls ? { driverFutexCallsPerMessage: (link.futexCalls() - futex0) / timedMessages } : {}),
-    });
+    emit(
+      resultRecord(spec, link, size, { rttNs: { p50: median(p50s), p99: median(p99s), mean: median(means) }, perRepeat: p50s, messagesPerRepeat: timedCount }, { before: futex0, messages: timedMessages }),
+    );
   }
 }
 

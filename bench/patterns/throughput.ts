@@ -25,7 +25,7 @@ import {
   stamp,
   type Header,
 } from './payload.js';
-import { clamp, median, type BenchResult } from './common.js';
+import { clamp, median, resultRecord, type BenchResult } from './common.js';
 import type { Link, SessionSpec } from '../transports/types.js';
 
 const VERIFY_BYTES = 8 * 2 ** 20;
@@ -90,21 +90,7 @@ export async function driveThroughput(link: Link, spec: SessionSpec, emit: (r: B
       }
     }
     const bytesPerSec = median(rates);
-    emit({
-      transport: spec.transport,
-      ...(spec.transport === 'shm' ? { mode: spec.mode } : {}),
-      pattern: 'throughput',
-      ...(spec.transport === 'shm' || spec.transport === 'worker' ? { wait: spec.wait } : {}),
-      messageSize: size,
-      bytesPerSec,
-      messagesPerSec: bytesPerSec / size,
-      placement: spec.placement,
-      repeats: rates.length,
-      perRepeat: rates,
-      messagesPerRepeat: timedCount,
-      detail: link.detail,
-      ...(link.futexCalls ? { driverFutexCallsPerMessage: (link.futexCalls() - futex0) / timedMessages } : {}),
-    });
+    emit(resultRecord(spec, link, size, { bytesPerSec, messagesPerSec: bytesPerSec / size, perRepeat: rates, messagesPerRepeat: timedCount }, { before: futex0, messages: timedMessages }));
   }
 }
 

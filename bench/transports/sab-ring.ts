@@ -45,80 +45,71 @@ function waitChange(i32: Int32Array, index: number, seen: number, waitingIndex: 
   Atomics.store(i32, waitingIndex, 0);
 }
 
-export class RingTx implements Tx {
-  #i32!: Int32Array;
-  #u8!: Uint8Array;
-  #dv!: DataView;
-  #slotSize = 0;
-  #slots = 0;
-  #head = 0;
+/** What both ends hold: views of the ring and their own counter (head for the producer, tail for the consumer). */
+abstract class RingEnd {
+  protected i32!: Int32Array;
+  protected u8!: Uint8Array;
+  protected dv!: DataView;
+  protected slotSize = 0;
+  protected slots = 0;
+  /** This end's counter, read back from the header at attach. */
+  protected count = 0;
   constructor(
     ring: RingBuffers,
-    private readonly spin: number,
-    private readonly state: Int32Array,
+    protected readonly spin: number,
+    protected readonly state: Int32Array,
+    private readonly counterIndex: number,
   ) {
     this.attach(ring);
   }
   attach(ring: RingBuffers): void {
-    this.#i32 = new Int32Array(ring.sab, 0, HEADER_BYTES / 4);
-    this.#u8 = new Uint8Array(ring.sab, HEADER_BYTES);
-    this.#dv = new DataView(ring.sab, HEADER_BYTES);
-    this.#slotSize = ring.slotSize;
-    this.#slots = ring.slots;
-    this.#head = Atomics.load(this.#i32, HEAD);
+    this.i32 = new Int32Array(ring.sab, 0, HEADER_BYTES / 4);
+    this.u8 = new Uint8Array(ring.sab, HEADER_BYTES);
+    this.dv = new DataView(ring.sab, HEADER_BYTES);
+    this.slotSize = ring.slotSize;
+    this.slots = ring.slots;
+    this.count = Atomics.load(this.i32, this.counterIndex);
+  }
+}
+
+export class RingTx extends RingEnd implements Tx {
+  constructor(ring: RingBuffers, spin: number, state: Int32Array) {
+    super(ring, spin, state, HEAD);
   }
   send(bytes: Uint8Array): void {
-    const i32 = this.#i32;
+    const i32 = this.i32;
     let tail = Atomics.load(i32, TAIL);
-    while (this.#head - tail >= this.#slots) {
+    while (this.count - tail >= this.slots) {
       waitChange(i32, TAIL, tail, PRODUCER_WAITING, this.spin, this.state);
       tail = Atomics.load(i32, TAIL);
     }
-    const at = (this.#head % this.#slots) * this.#slotSize;
-    this.#dv.setUint32(at, bytes.length, true);
-    this.#u8.set(bytes, at + 4);
-    this.#head++;
-    Atomics.store(i32, HEAD, this.#head);
+    const at = (this.count % this.slots) * this.slotSize;
+    this.dv.setUint32(at, bytes.length, true);
+    this.u8.set(bytes, at + 4);
+    this.count++;
+    Atomics.store(i32, HEAD, this.count);
     if (Atomics.load(i32, CONSUMER_WAITING) !== 0) Atomics.notify(i32, HEAD);
   }
 }
 
-export class RingRx implements Rx {
-  #i32!: Int32Array;
-  #u8!: Uint8Array;
-  #dv!: DataView;
-  #slotSize = 0;
-  #slots = 0;
-  #tail = 0;
+export class RingRx extends RingEnd implements Rx {
   #target = new Uint8Array(0);
-  constructor(
-    ring: RingBuffers,
-    private readonly spin: number,
-    private readonly state: Int32Array,
-  ) {
-    this.attach(ring);
-  }
-  attach(ring: RingBuffers): void {
-    this.#i32 = new Int32Array(ring.sab, 0, HEADER_BYTES / 4);
-    this.#u8 = new Uint8Array(ring.sab, HEADER_BYTES);
-    this.#dv = new DataView(ring.sab, HEADER_BYTES);
-    this.#slotSize = ring.slotSize;
-    this.#slots = ring.slots;
-    this.#tail = Atomics.load(this.#i32, TAIL);
+  constructor(ring: RingBuffers, spin: number, state: Int32Array) {
+    super(ring, spin, state, TAIL);
   }
   receive(size: number): Uint8Array {
-    const i32 = this.#i32;
+    const i32 = this.i32;
     let head = Atomics.load(i32, HEAD);
-    while (head === this.#tail) {
+    while (head === this.count) {
       waitChange(i32, HEAD, head, CONSUMER_WAITING, this.spin, this.state);
       head = Atomics.load(i32, HEAD);
     }
-    const at = (this.#tail % this.#slots) * this.#slotSize;
-    const n = this.#dv.getUint32(at, true);
+    const at = (this.count % this.slots) * this.slotSize;
+    const n = this.dv.getUint32(at, true);
     if (this.#target.length < size) this.#target = new Uint8Array(size);
-    this.#target.set(this.#u8.subarray(at + 4, at + 4 + n));
-    this.#tail++;
-    Atomics.store(i32, TAIL, this.#tail);
+    this.#target.set(this.u8.subarray(at + 4, at + 4 + n));
+    this.count++;
+    Atomics.store(i32, TAIL, this.count);
     if (Atomics.load(i32, PRODUCER_WAITING) !== 0) Atomics.notify(i32, TAIL);
     return this.#target.subarray(0, n);
   }

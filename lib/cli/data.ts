@@ -40,6 +40,13 @@ function checkRange(size: number, offset: number, length: number | undefined): n
 
 const CHUNK = 1 << 20;
 
+/** The options part of the help of the commands that read a range of a segment. */
+const RANGE_HELP = `Options:
+  -o, --offset <n>  start at this byte (decimal, 0x hex, or with K, M)
+  -n, --length <n>  this many bytes (default: to the end)
+  -h, --help        this help
+`;
+
 export const cat: Command = {
   name: 'cat',
   summary: 'write a segment\'s bytes to stdout',
@@ -48,11 +55,7 @@ export const cat: Command = {
 Writes the segment's raw bytes to stdout (attached read-only, then detached).
 Pipe it: sysv-shm cat 32769 | xxd, or --length 5 to see a string.
 
-Options:
-  -o, --offset <n>  start at this byte (decimal, 0x hex, or with K, M)
-  -n, --length <n>  this many bytes (default: to the end)
-  -h, --help        this help
-`,
+${RANGE_HELP}`,
   options: rangeOptions,
   async run(values, positionals, io) {
     const { id, offset, length } = target('cat', values, positionals);
@@ -74,11 +77,7 @@ export const hexdump: Command = {
 Shows the segment's bytes as hexdump -C does: offset, 16 bytes in hex, the
 printable ones as text; runs of identical lines are squeezed into "*".
 
-Options:
-  -o, --offset <n>  start at this byte (decimal, 0x hex, or with K, M)
-  -n, --length <n>  this many bytes (default: to the end)
-  -h, --help        this help
-`,
+${RANGE_HELP}`,
   options: rangeOptions,
   async run(values, positionals, io) {
     const { id, offset, length } = target('hexdump', values, positionals);

@@ -323,8 +323,7 @@ export class Channel {
     const data = asBytes('send', bytes);
     this.#checkProducer('send', data.length);
     const record = L.recordSize(data.length);
-    let pos = this.#tryAcquire(record);
-    if (pos < 0) pos = this.#acquire('send', record, checkTimeout('send', options));
+    const pos = this.#acquireOrWait('send', record, options);
     this.#write(pos, data);
     this.#publish();
   }
@@ -375,8 +374,7 @@ export class Channel {
     if (length > this.maxMessageSize) throw tooLarge('reserve', length, this.maxMessageSize);
     this.#checkProducer('reserve', length);
     const record = L.recordSize(length);
-    let pos = this.#tryAcquire(record);
-    if (pos < 0) pos = this.#acquire('reserve', record, checkTimeout('reserve', options));
+    const pos = this.#acquireOrWait('reserve', record, options);
     this.#reservedPos = pos;
     this.#reservedLength = length;
     const start = pos + L.RECORD_HEADER;
@@ -414,11 +412,8 @@ export class Channel {
    */
   receive(options?: TimeoutOptions): Uint8Array | null {
     this.#checkConsumer('receive');
-    let pos = this.#tryNext();
-    if (pos < 0) {
-      pos = this.#next('receive', checkTimeout('receive', options));
-      if (pos < 0) return null;
-    }
+    const pos = this.#nextOrWait('receive', options);
+    if (pos < 0) return null;
     return this.#take(pos);
   }
 
@@ -442,11 +437,8 @@ export class Channel {
   receiveInto(target: Uint8Array, options?: TimeoutOptions): number | null {
     if (!(target instanceof Uint8Array)) throw new TypeError('receiveInto: target must be a Uint8Array');
     this.#checkConsumer('receiveInto');
-    let pos = this.#tryNext();
-    if (pos < 0) {
-      pos = this.#next('receiveInto', checkTimeout('receiveInto', options));
-      if (pos < 0) return null;
-    }
+    const pos = this.#nextOrWait('receiveInto', options);
+    if (pos < 0) return null;
     const length = this.#u32[pos >> 2];
     if (length > target.length) throw new RangeError(`receiveInto: the next message has ${length} bytes; target has room for ${target.length} (the message stays in the channel)`);
     this.#copier.copyOut(this.#ringWords, this.#u8, pos + L.RECORD_HEADER, target, length);
@@ -478,11 +470,8 @@ export class Channel {
    */
   peek(options?: TimeoutOptions): Uint8Array | null {
     this.#checkConsumer('peek');
-    let pos = this.#tryNext();
-    if (pos < 0) {
-      pos = this.#next('peek', checkTimeout('peek', options));
-      if (pos < 0) return null;
-    }
+    const pos = this.#nextOrWait('peek', options);
+    if (pos < 0) return null;
     const length = this.#u32[pos >> 2];
     this.#peekedLength = length;
     const start = pos + L.RECORD_HEADER;
@@ -588,6 +577,12 @@ export class Channel {
       Atomics.add(i32, C_BELL, 1);
       futexWakeAt(this.#consumerBell, 1);
     }
+  }
+
+  /** Ring offset for a record of `record` bytes: at once if there is room, else after waiting for it. */
+  #acquireOrWait(fn: string, record: number, options: TimeoutOptions | undefined): number {
+    const pos = this.#tryAcquire(record);
+    return pos >= 0 ? pos : this.#acquire(fn, record, checkTimeout(fn, options));
   }
 
   /** Waits for room: spin, then sliced futex sleeps. Returns the ring offset or throws ETIMEDOUT / EPIPE. */
@@ -710,6 +705,12 @@ export class Channel {
       Atomics.add(i32, P_BELL, 1);
       futexWakeAt(this.#producerBell, 1);
     }
+  }
+
+  /** Ring offset of the next record: at once if there is one, else after waiting (-1 after the timeout). */
+  #nextOrWait(fn: string, options: TimeoutOptions | undefined): number {
+    const pos = this.#tryNext();
+    return pos >= 0 ? pos : this.#next(fn, checkTimeout(fn, options));
   }
 
   /** Waits for a message: spin, then sliced futex sleeps. Returns the ring offset, -1 on timeout; throws EPIPE. */

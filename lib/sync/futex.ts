@@ -231,6 +231,28 @@ function spinUntilChanged(view: Int32Array, index: number, expected: number, spi
 }
 
 /**
+ * What wait() and waitAsync() do before sleeping: checks every argument (before any syscall), then the word and
+ * the spin. Returns the outcome when no sleep is needed, else what the sleep needs.
+ */
+function prepareWait(
+  fn: string,
+  view: Int32Array,
+  index: number,
+  expected: number,
+  timeoutMs: number | undefined,
+  options: WaitOptions | undefined,
+): WaitResult | { address: bigint; value: number; timeout: number } {
+  const address = wordAddress(fn, view, index);
+  const value = checkExpected(fn, expected);
+  const timeout = checkTimeout(fn, timeoutMs);
+  const spin = checkSpin(fn, options);
+  if (Atomics.load(view, index) !== value) return 'not-equal';
+  if (spinUntilChanged(view, index, value, spin)) return 'not-equal';
+  if (timeout === 0) return 'timed-out';
+  return { address, value, timeout };
+}
+
+/**
  * Like Atomics.wait for a word in a shared-memory segment: sleeps while `view[index] === expected`, until
  * notify() or `timeoutMs` (default: no limit). Spins `options.spin` reads first.
  *
@@ -239,14 +261,9 @@ function spinUntilChanged(view: Int32Array, index: number, expected: number, spi
  * Blocks the thread: use waitAsync on the main thread of a server.
  */
 export function wait(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitOptions): WaitResult {
-  const address = wordAddress('wait', view, index);
-  const value = checkExpected('wait', expected);
-  const timeout = checkTimeout('wait', timeoutMs);
-  const spin = checkSpin('wait', options);
-  if (Atomics.load(view, index) !== value) return 'not-equal';
-  if (spinUntilChanged(view, index, value, spin)) return 'not-equal';
-  if (timeout === 0) return 'timed-out';
-  return futexWaitAt(address, value, timeout);
+  const w = prepareWait('wait', view, index, expected, timeoutMs, options);
+  if (typeof w === 'string') return w;
+  return futexWaitAt(w.address, w.value, w.timeout);
 }
 
 /** Like Atomics.notify: wakes up to `count` (default: all) waiters on view[index], in any process; returns how many woke. */
@@ -270,13 +287,9 @@ export function notify(view: Int32Array, index: number, count?: number): number 
  * waiter is lost for Atomics.wait: change the word before notifying and the next slice returns 'not-equal'.
  */
 export async function waitAsync(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitOptions): Promise<WaitResult> {
-  const address = wordAddress('waitAsync', view, index);
-  const value = checkExpected('waitAsync', expected);
-  const timeout = checkTimeout('waitAsync', timeoutMs);
-  const spin = checkSpin('waitAsync', options);
-  if (Atomics.load(view, index) !== value) return 'not-equal';
-  if (spinUntilChanged(view, index, value, spin)) return 'not-equal';
-  if (timeout === 0) return 'timed-out';
+  const w = prepareWait('waitAsync', view, index, expected, timeoutMs, options);
+  if (typeof w === 'string') return w;
+  const { address, value, timeout } = w;
   const deadline = timeout === Infinity ? Infinity : now() + timeout;
   for (;;) {
     const left = deadline === Infinity ? Infinity : deadline - now();

@@ -22,6 +22,7 @@ import {
   shmget,
 } from '../../lib/index.js';
 import { procRow, removeAfterTest } from '../support/segments.js';
+import { catchError } from '../support/errors.js';
 import { readProcShm } from '../../lib/native/procfs.js';
 
 const C_SOURCES = fileURLToPath(new URL('./c/', import.meta.url));
@@ -115,15 +116,6 @@ function keyFile(): string {
   const path = join(work, `key-file-${++fileCounter}`);
   writeFileSync(path, 'ftok anchor\n');
   return path;
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
 }
 
 beforeAll(() => {
@@ -266,7 +258,7 @@ describe('C peers: C writes, we read', () => {
       expect(() => a.read(size, 1)).toThrow();
       // Asking for the exact size works; one byte more is refused by the kernel.
       expect(shmget(key, size, 0)).toBe(id);
-      const tooBig = thrown(() => shmget(key, size + 1, 0));
+      const tooBig = catchError(() => shmget(key, size + 1, 0));
       expect(tooBig).toBeInstanceOf(ShmError);
       expect((tooBig as ShmError).code).toBe('EINVAL');
       shmdt(a);
@@ -335,7 +327,7 @@ describe('C peers: removal', () => {
     expect(ds.nattch).toBe(1);
     expect(procRow(id)).toMatchObject({ key: 0, perms: 0o1600, nattch: 1 });
     // The key is free again.
-    const gone = thrown(() => shmget(key, 0, 0));
+    const gone = catchError(() => shmget(key, 0, 0));
     expect(gone).toBeInstanceOf(ShmError);
     expect((gone as ShmError).code).toBe('ENOENT');
 
@@ -354,7 +346,7 @@ describe('C peers: removal', () => {
     shmdt(b);
     // The last detach destroys it.
     expect(procRow(id)).toBeUndefined();
-    const stat = thrown(() => shmctl(id, IPC_STAT));
+    const stat = catchError(() => shmctl(id, IPC_STAT));
     expect(stat).toBeInstanceOf(ShmError);
     expect(['EINVAL', 'EIDRM']).toContain((stat as ShmError).code);
   });

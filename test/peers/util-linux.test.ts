@@ -22,7 +22,8 @@ import {
 } from '../../lib/index.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 import { startChild, waitForLine } from '../support/child.js';
-import { parseIpcsUsage, sameValue } from '../support/ipcs.js';
+import { parseIpcsDetail, parseIpcsUsage, sameValue } from '../support/ipcs.js';
+import { catchError } from '../support/errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running the tools and reading their output.
@@ -70,16 +71,7 @@ function ipcsRow(shmid: number): IpcsRow | undefined {
 
 /** `ipcs -m -i <id>`: "uid=0\tgid=0\t..." lines as a record of strings. */
 function ipcsDetail(shmid: number): Record<string, string> {
-  const text = run('ipcs', ['-m', '-i', shmid]);
-  expect(text).toContain(`Shared memory Segment shmid=${shmid}`);
-  const fields: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    for (const part of line.split('\t')) {
-      const match = /^(\w+)=(.*)$/.exec(part.trim());
-      if (match) fields[match[1]] = match[2].trim();
-    }
-  }
-  return fields;
+  return parseIpcsDetail(run('ipcs', ['-m', '-i', shmid]), shmid);
 }
 
 /** "name = value" lines of a section of `ipcs -m -l` / `ipcs -m -u`. */
@@ -87,17 +79,8 @@ function ipcsSection(args: string[]): string {
   return run('ipcs', ['-m', ...args]);
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
-
 function expectGone(fn: () => unknown, syscall: string) {
-  const error = thrown(fn);
+  const error = catchError(fn);
   expect(error).toBeInstanceOf(ShmError);
   const e = error as ShmError;
   expect(['EINVAL', 'EIDRM']).toContain(e.code);
@@ -282,7 +265,7 @@ describe('ipcrm', () => {
       const id = removeAfterTest(shmget(key, 100, IPC_CREAT | IPC_EXCL | 0o600));
       run('ipcrm', ['-M', ipcsKey(key)]);
       expect(ipcsRow(id)).toBeUndefined();
-      const error = thrown(() => shmget(key, 0, 0));
+      const error = catchError(() => shmget(key, 0, 0));
       expect(error).toBeInstanceOf(ShmError);
       expect((error as ShmError).code).toBe('ENOENT');
       expect((error as ShmError).syscall).toBe('shmget');

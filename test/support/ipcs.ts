@@ -1,17 +1,9 @@
 // Parsing util-linux ipcs output shared by the tests that compare with it (util-linux 2.38, LC_ALL=C).
 import { expect } from 'vitest';
+import type { Summary } from '../../lib/system/limits.js';
 
-export interface IpcsUsage {
-  segments: number;
-  pagesAllocated: bigint;
-  pagesResident: bigint;
-  pagesSwapped: bigint;
-  swapAttempts: bigint;
-  swapSuccesses: bigint;
-}
-
-/** The "Shared Memory Status" section of `ipcs -m -u`. */
-export function parseIpcsUsage(text: string): IpcsUsage {
+/** The "Shared Memory Status" section of `ipcs -m -u`, in the shape of the library's summary(). */
+export function parseIpcsUsage(text: string): Summary {
   const numbers = (pattern: RegExp) => {
     const match = pattern.exec(text);
     expect(match, `${pattern} in:\n${text}`).not.toBeNull();
@@ -33,4 +25,17 @@ export function parseIpcsUsage(text: string): IpcsUsage {
 export function sameValue(a: unknown, b: unknown): boolean {
   const text = (value: unknown) => JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? `${v}n` : v));
   return text(a) === text(b);
+}
+
+/** The "name=value" fields of `ipcs -m -i <shmid>` output (checked to be about that segment). */
+export function parseIpcsDetail(text: string, shmid: number): Record<string, string> {
+  expect(text).toContain(`Shared memory Segment shmid=${shmid}`);
+  const fields: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    for (const part of line.split('\t')) {
+      const match = /^(\w+)=(.*)$/.exec(part.trim());
+      if (match) fields[match[1]] = match[2].trim();
+    }
+  }
+  return fields;
 }

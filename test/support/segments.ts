@@ -1,5 +1,6 @@
 // Cleanup for tests: every segment a test makes is registered here and removed after the test, pass or fail.
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import type { ChildResult } from './child.js';
 import { execFileSync } from 'node:child_process';
 import { readProcShm } from '../../lib/native/procfs.js';
 
@@ -36,4 +37,19 @@ export function procRow(shmid: number) {
 /** A key unlikely to collide with anything else on the machine. */
 export function uniqueKey(): number {
   return (0x5300_0000 | ((process.pid & 0xfff) << 12) | Math.floor(Math.random() * 0xfff)) | 0;
+}
+
+/**
+ * The `results` a child printed (a line "results <json>"), after checking that it exited normally and printed
+ * nothing on stderr. Every segment it announced with a line "made <shmid>" is removed after the test, even if
+ * the child failed half-way.
+ */
+export function childResults<T>(result: ChildResult): T {
+  for (const match of result.stdout.matchAll(/^made (\d+)$/gm)) removeAfterTest(Number(match[1]));
+  expect(result.stderr).toBe('');
+  expect(result.signal).toBeNull();
+  expect(result.status).toBe(0);
+  const line = /^results (.*)$/m.exec(result.stdout);
+  expect(line, result.stdout).not.toBeNull();
+  return JSON.parse(line![1]) as T;
 }

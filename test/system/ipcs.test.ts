@@ -24,7 +24,7 @@ import {
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 import { runChild, startChild, waitForLine } from '../support/child.js';
 import { catchError } from '../support/errors.js';
-import { parseIpcsUsage, sameValue } from '../support/ipcs.js';
+import { parseIpcsDetail, parseIpcsUsage, sameValue } from '../support/ipcs.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // ipcs and its output.
@@ -70,16 +70,7 @@ function timesTable(tz: string): Map<number, { owner: string; attached: string; 
 
 /** `ipcs -m -i <id>`: the "name=value" fields. */
 function detail(id: number, tz: string): Record<string, string> {
-  const text = ipcs(['-m', '-i', id], tz);
-  expect(text).toContain(`Shared memory Segment shmid=${id}`);
-  const fields: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    for (const part of line.split('\t')) {
-      const match = /^(\w+)=(.*)$/.exec(part.trim());
-      if (match) fields[match[1]] = match[2].trim();
-    }
-  }
-  return fields;
+  return parseIpcsDetail(ipcs(['-m', '-i', id], tz), id);
 }
 
 /** A Date the way ctime() prints it in a time zone: "Sat Nov 21 08:18:39 2026". */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LIB, runChild } from '../support/child.js';
-import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
+import { childResults, procRow, uniqueKey } from '../support/segments.js';
 
 type Outcome = { ok: unknown } | { code: string; name: string; syscall?: string; message: string; isShmError: boolean };
 
@@ -29,15 +29,9 @@ const PRELUDE = `
 /** Runs the body in a child; returns its `results`. The child must exit normally, print nothing on stderr, and leave no segment. */
 function inChild(body: string, options: { preamble?: string } = {}): Record<string, Outcome> {
   const result = runChild(`${PRELUDE}\n${options.preamble ?? ''}\n${body}\nconsole.log('results ' + JSON.stringify(results));`);
-  // Whatever the child made is removed after the test even if the child failed half-way.
-  for (const match of result.stdout.matchAll(/^made (\d+)$/gm)) removeAfterTest(Number(match[1]));
-  expect(result.stderr).toBe('');
-  expect(result.signal).toBeNull();
-  expect(result.status).toBe(0);
-  const line = /^results (.*)$/m.exec(result.stdout);
-  expect(line, result.stdout).not.toBeNull();
+  const results = childResults<Record<string, Outcome>>(result);
   for (const match of result.stdout.matchAll(/^made (\d+)$/gm)) expect(procRow(Number(match[1])), `segment ${match[1]} left behind`).toBeUndefined();
-  return JSON.parse(line![1]);
+  return results;
 }
 
 const failed = (code: string, extra: Record<string, unknown> = {}) => expect.objectContaining({ code, isShmError: true, ...extra });

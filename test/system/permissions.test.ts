@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Segment } from '../../lib/index.js';
 import { readProcShm } from '../../lib/native/procfs.js';
 import { LIB, runChild } from '../support/child.js';
-import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
+import { childResults, procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 
 const NOBODY = 65534;
 
@@ -30,13 +30,7 @@ function asNobody(body: string): Record<string, Outcome> {
     ${body}
     console.log('results ' + JSON.stringify(results));
   `);
-  for (const match of result.stdout.matchAll(/^made (\d+)$/gm)) removeAfterTest(Number(match[1]));
-  expect(result.stderr).toBe('');
-  expect(result.signal).toBeNull();
-  expect(result.status).toBe(0);
-  const line = /^results (.*)$/m.exec(result.stdout);
-  expect(line, result.stdout).not.toBeNull();
-  const results = JSON.parse(line![1]) as Record<string, Outcome>;
+  const results = childResults<Record<string, Outcome>>(result);
   expect(results.whoami).toEqual({ ok: [NOBODY, NOBODY, [NOBODY]] });
   return results;
 }
