@@ -1,7 +1,7 @@
 // Errors shaped like Node's own (fs, net): `code` is the errno name, `errno` its number on this target,
 // `syscall` the C function that failed. The message starts with the code, names the call with its arguments,
 // and says what to do where we can tell.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { libc } from './native/libc.js';
 import { procRowById, procRowByKey, readKernelTunable } from './native/procfs.js';
 
@@ -96,12 +96,30 @@ function describeOwner(row: { perms: number; uid: number; gid: number }): string
   return `mode ${octalMode(row.perms)}, owner uid ${row.uid} gid ${row.gid}; this process runs as uid ${process.getuid?.()} gid ${process.getgid?.()}`;
 }
 
-/** Which huge page size a shmget asked for, and how many are reserved and free on this machine. */
-function hugePageAdvice(flags: number, size: number): string {
+/** The huge page size (kB) a shmget asked for, and the folder of its pool. */
+function hugePagePool(flags: number): { pageKb: number; dir: string } {
   const k = libc().abi.constants;
   const shift = (flags >>> k.SHM_HUGE_SHIFT) & k.SHM_HUGE_MASK;
   const pageKb = shift ? 2 ** shift / 1024 : defaultHugePageKb();
-  const dir = `/sys/kernel/mm/hugepages/hugepages-${pageKb}kB`;
+  return { pageKb, dir: `/sys/kernel/mm/hugepages/hugepages-${pageKb}kB` };
+}
+
+/** Advice when the huge page size asked for does not exist here (the CPU or the kernel lacks it), else undefined. */
+function missingHugePageSize(flags: number): string | undefined {
+  const { pageKb, dir } = hugePagePool(flags);
+  if (existsSync(dir)) return undefined;
+  let sizes: string[] = [];
+  try {
+    sizes = readdirSync('/sys/kernel/mm/hugepages').map((name) => name.replace(/^hugepages-(\d+)kB$/, '$1 kB'));
+  } catch {
+    // no /sys
+  }
+  return `this machine has no huge pages of ${pageKb} kB (${dir} is missing: the CPU or the kernel does not offer that size)${sizes.length ? `; it has ${sizes.join(', ')}` : ''}: use another SHM_HUGE_* size or none`;
+}
+
+/** Which huge page size a shmget asked for, and how many are reserved and free on this machine. */
+function hugePageAdvice(flags: number, size: number): string {
+  const { pageKb, dir } = hugePagePool(flags);
   const read = (name: string) => {
     try {
       return Number(readFileSync(`${dir}/${name}`, 'utf8').trim());
@@ -113,7 +131,7 @@ function hugePageAdvice(flags: number, size: number): string {
   // Pages promised to existing segments but not touched yet still count as free: take them off.
   const available = (read('free_hugepages') ?? 0) - (read('resv_hugepages') ?? 0);
   const needed = Math.max(1, Math.ceil(size / (pageKb * 1024)));
-  if (total === undefined) return `this kernel has no ${pageKb} kB huge pages (${dir} is missing): use another SHM_HUGE_* size or none`;
+  if (total === undefined) return missingHugePageSize(flags) ?? `the pool of ${pageKb} kB huge pages cannot be read (${dir})`;
   return (
     `huge pages of ${pageKb} kB: ${available} available of ${total} in the pool, ${needed} needed. ` +
     `Reserve more as root: echo ${total + needed - Math.max(0, available)} > ${dir}/nr_hugepages` +
@@ -156,7 +174,8 @@ function adviceFor(code: string, ctx: CallContext): string | undefined {
       if (ctx.size !== undefined && BigInt(ctx.size) < shmmin && (ctx.flags ?? 0) & libc().abi.constants.IPC_CREAT) {
         return 'a new segment needs a size of at least 1 byte (size 0 only opens an existing segment)';
       }
-      return 'the size is outside the limits (ipcs -l) or the flags do not fit this call';
+      const missing = (ctx.flags ?? 0) & libc().abi.constants.SHM_HUGETLB ? missingHugePageSize(ctx.flags ?? 0) : undefined;
+      return missing ?? 'the size is outside the limits (ipcs -l) or the flags do not fit this call';
     }
     case 'shmget:ENOSPC':
       return `the system-wide limit of segments (SHMMNI = ${readKernelTunable('shmmni') ?? '?'}) or of shared memory pages (SHMALL) is reached: remove segments nobody uses (ipcs -m; ipcrm) or raise kernel.shmmni / kernel.shmall`;
@@ -184,7 +203,7 @@ function adviceFor(code: string, ctx: CallContext): string | undefined {
         return `there is no segment with id ${ctx.shmid} (it may have been removed): ipcs -m lists the segments`;
       }
       if (ctx.syscall === 'shmat') {
-        return 'the address is not suitably aligned (use SHM_RND) or the range is already mapped (a detached attachment whose views are still alive keeps its range)';
+        return 'the address is not suitably aligned (use SHM_RND) or the range is already mapped (ranges where an attachment made an ArrayBuffer stay mapped after detach)';
       }
       return undefined;
     case 'shmat:EIDRM':

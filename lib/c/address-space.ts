@@ -1,15 +1,24 @@
 // The ledger of address ranges this library has mapped, and how they are given back.
 //
-// Why it exists: an ArrayBuffer made by koffi.view() points straight at the segment. If the range were simply
-// unmapped at detach, any view the user still holds would fault and kill the process. So a range whose
-// ArrayBuffer may still be reachable ("pinned") is not unmapped at detach: it is replaced, in one mmap(MAP_FIXED)
-// call, by a private anonymous mapping of the same size (a "placeholder"). That detaches the segment exactly as
-// shmdt would (nattch drops, dtime and lpid are set), and old views read zeros instead of crashing. The
-// placeholder is unmapped once the last pinning ArrayBuffer has been garbage collected.
+// Why it exists: an ArrayBuffer made by koffi.view() points straight at the segment, and JavaScript can keep it
+// (or a view of it) after detach. Unmapping such a range would let that view fault and kill the process. So:
 //
-// The ledger is also what lets shmat(SHM_REMAP) refuse to map over memory this library does not own.
+// - A range over which an ArrayBuffer was ever made is "tainted", and stays mapped, readable and writable, for
+//   the life of the process. At detach it is replaced, in one mmap(MAP_FIXED) call, by a private anonymous
+//   mapping of the same size (a "placeholder"). That detaches the segment exactly as shmdt would (nattch drops,
+//   dtime and lpid are set), and old views read zeros instead of crashing.
+// - Why forever, and not until the buffer is collected: on Node >= 21 `ArrayBuffer.prototype.transfer()` moves
+//   the memory into a new ArrayBuffer this library cannot see (V8 reuses the backing store), so no JavaScript
+//   event tells when the last buffer over a range is gone.
+// - A placeholder that no buffer we know of reaches any more ("free") is reused by the next writable attachment
+//   that fits (shmat with SHM_REMAP over it), so a program that attaches and detaches in a loop keeps a bounded
+//   footprint. Only a buffer moved away with transfer() could then see the new segment; it can never fault.
+// - A range no ArrayBuffer was made over is simply unmapped (shmdt).
+//
+// The ledger is also what lets shmat(SHM_REMAP) refuse to map over memory this library does not own, and
+// SHM_RDONLY over memory old views may still write.
+import { readFileSync, readdirSync } from 'node:fs';
 import { libc } from '../native/libc.js';
-import { readFileSync } from 'node:fs';
 
 /** What a region currently holds: a live attachment (by its state object) or a placeholder. */
 export interface RegionOwner {
@@ -23,130 +32,247 @@ export interface RegionOwner {
 interface Region {
   start: bigint;
   end: bigint;
-  /** null: a placeholder left by a detached attachment whose views may still be reachable. */
+  /** null: a placeholder. */
   owner: RegionOwner | null;
   /** Attachments whose ArrayBuffer covers this region and has not been collected yet. */
   pins: Set<RegionOwner>;
+  /** An ArrayBuffer was made over these bytes at some time: they are never unmapped. */
+  tainted: boolean;
 }
 
+/** Every region, sorted by start, never overlapping. */
 const regions: Region[] = [];
+/** The regions each live owner holds (one, unless SHM_REMAP cut it up). */
+const heldBy = new Map<RegionOwner, Region[]>();
+/** The regions each owner's ArrayBuffer reaches, for unpin. */
+const pinnedBy = new Map<RegionOwner, Set<Region>>();
+/**
+ * Placeholders no tracked buffer reaches, reusable by the next attachment, by size class (floor of log2 of the
+ * length): a fit is found without scanning them all.
+ */
+const freeByClass = new Map<number, Set<Region>>();
+const sizeClass = (length: bigint) => length.toString(2).length - 1;
 
-function splitAt(at: bigint): void {
-  const index = regions.findIndex((r) => r.start < at && at < r.end);
-  if (index < 0) return;
-  const region = regions[index];
-  const tail: Region = { start: at, end: region.end, owner: region.owner, pins: new Set(region.pins) };
-  region.end = at;
-  regions.splice(index + 1, 0, tail);
+function isFree(region: Region): boolean {
+  return freeByClass.get(sizeClass(region.end - region.start))?.has(region) ?? false;
+}
+
+function addFree(region: Region): void {
+  const key = sizeClass(region.end - region.start);
+  let set = freeByClass.get(key);
+  if (!set) freeByClass.set(key, (set = new Set()));
+  set.add(region);
+}
+
+function removeFree(region: Region): void {
+  const key = sizeClass(region.end - region.start);
+  const set = freeByClass.get(key);
+  if (set?.delete(region) && set.size === 0) freeByClass.delete(key);
+}
+
+/** Index of the first region whose end is past `address` (the one containing it, or the next one). */
+function firstEndingAfter(address: bigint): number {
+  let low = 0;
+  let high = regions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (regions[middle].end <= address) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function within(start: bigint, end: bigint): Region[] {
-  return regions.filter((r) => r.start < end && r.end > start);
+  const found: Region[] = [];
+  for (let i = firstEndingAfter(start); i < regions.length && regions[i].start < end; i++) found.push(regions[i]);
+  return found;
+}
+
+function addTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function removeFrom<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (!list) return;
+  const index = list.indexOf(value);
+  if (index >= 0) list.splice(index, 1);
+  if (list.length === 0) map.delete(key);
+}
+
+function forget(region: Region): void {
+  regions.splice(regions.indexOf(region, firstEndingAfter(region.start)), 1);
+  if (region.owner) removeFrom(heldBy, region.owner, region);
+  for (const pin of region.pins) pinnedBy.get(pin)?.delete(region);
+  removeFree(region);
+}
+
+/** Cuts the region that straddles `at` in two, so that `at` is a region boundary. */
+function splitAt(at: bigint): void {
+  const index = firstEndingAfter(at);
+  const region = regions[index];
+  if (!region || !(region.start < at && at < region.end)) return;
+  const wasFree = isFree(region);
+  if (wasFree) removeFree(region);
+  const tail: Region = { start: at, end: region.end, owner: region.owner, pins: new Set(region.pins), tainted: region.tainted };
+  region.end = at;
+  regions.splice(index + 1, 0, tail);
+  if (tail.owner) addTo(heldBy, tail.owner, tail);
+  for (const pin of tail.pins) pinnedBy.get(pin)!.add(tail);
+  if (wasFree) {
+    addFree(region);
+    addFree(tail);
+  }
 }
 
 /** True when every byte of [start, end) is in ranges this library mapped. */
 export function ownsRange(start: bigint, end: bigint): boolean {
   let cursor = start;
-  for (const region of [...within(start, end)].sort((a, b) => (a.start < b.start ? -1 : 1))) {
+  for (const region of within(start, end)) {
     if (region.start > cursor) return false;
-    if (region.end > cursor) cursor = region.end;
-    if (cursor >= end) return true;
+    cursor = region.end;
   }
   return cursor >= end;
 }
 
-/** True when an ArrayBuffer we handed out may still reach some byte of [start, end). */
-export function isPinned(start: bigint, end: bigint): boolean {
-  return within(start, end).some((r) => r.pins.size > 0);
+/** True when an ArrayBuffer was ever made over some byte of [start, end). */
+export function isTainted(start: bigint, end: bigint): boolean {
+  return within(start, end).some((r) => r.tainted);
 }
 
 /**
  * Records a new attachment at [start, end). With SHM_REMAP the range may replace our own regions: the new
- * region inherits their pins (old views now read the new segment) and old owners lose those bytes.
+ * region inherits their pins and taint (old views now reach the new segment) and old owners lose those bytes.
  * Returns the attachments that lost bytes.
  */
 export function claim(start: bigint, end: bigint, owner: RegionOwner): Set<RegionOwner> {
   splitAt(start);
   splitAt(end);
   const replaced = within(start, end);
-  const pins = new Set<RegionOwner>();
-  for (const region of replaced) for (const pin of region.pins) pins.add(pin);
+  const region: Region = { start, end, owner, pins: new Set(), tainted: false };
   const displaced = new Set<RegionOwner>();
-  for (const region of replaced) {
-    if (region.owner) displaced.add(region.owner);
-    regions.splice(regions.indexOf(region), 1);
+  for (const old of replaced) {
+    for (const pin of old.pins) region.pins.add(pin);
+    region.tainted ||= old.tainted;
+    if (old.owner) displaced.add(old.owner);
+    forget(old);
   }
-  const index = regions.findIndex((r) => r.start >= end);
-  const region: Region = { start, end, owner, pins };
-  if (index < 0) regions.push(region);
-  else regions.splice(index, 0, region);
+  regions.splice(firstEndingAfter(start), 0, region);
+  addTo(heldBy, owner, region);
+  for (const pin of region.pins) pinnedBy.get(pin)!.add(region);
   return displaced;
 }
 
-/** Marks every region the owner holds as reachable from its ArrayBuffer. */
+/** Marks every region the owner holds as reachable from its ArrayBuffer, and so never to be unmapped. */
 export function pin(owner: RegionOwner): void {
-  for (const region of regions) if (region.owner === owner) region.pins.add(owner);
+  let pinned = pinnedBy.get(owner);
+  if (!pinned) pinnedBy.set(owner, (pinned = new Set()));
+  for (const region of heldBy.get(owner) ?? []) {
+    region.pins.add(owner);
+    region.tainted = true;
+    pinned.add(region);
+  }
 }
-
-/** The ranges an attachment still holds (all of it, unless SHM_REMAP took part of it away). */
-export function rangesOf(owner: RegionOwner): Array<{ start: bigint; end: bigint; pinned: boolean }> {
-  return regions.filter((r) => r.owner === owner).map((r) => ({ start: r.start, end: r.end, pinned: r.pins.size > 0 }));
-}
-
-export type DetachOutcome = 'unmapped' | 'placeholder';
 
 /**
- * Gives back what `owner` holds: unpinned regions are unmapped (detaching the segment), pinned ones are
+ * Gives back what `owner` holds: untainted regions are unmapped (detaching the segment), tainted ones are
  * swapped for placeholders. Returns the errno of a failed call, or 0.
  */
 export function releaseOwner(owner: RegionOwner, unmapWhole: () => number): number {
-  const held = regions.filter((r) => r.owner === owner);
-  const whole =
-    held.length === 1 && held[0].pins.size === 0 && held[0].start === owner.address && held[0].end === owner.end;
+  const held = [...(heldBy.get(owner) ?? [])];
+  const whole = held.length === 1 && !held[0].tainted && held[0].start === owner.address && held[0].end === owner.end;
   if (whole) {
-    // The common case: the attachment is intact and nothing can reach it; plain shmdt.
+    // The common case: the attachment is intact and no buffer was ever made over it; plain shmdt.
     if (unmapWhole() !== 0) return libc().errno();
-    regions.splice(regions.indexOf(held[0]), 1);
+    forget(held[0]);
     return 0;
   }
   for (const region of held) {
-    const failure = region.pins.size > 0 ? replaceWithPlaceholder(region) : unmapRegion(region);
+    const failure = region.tainted ? replaceWithPlaceholder(region) : unmapRegion(region);
     if (failure !== 0) return failure;
   }
   return 0;
 }
 
-/** Called when an attachment's ArrayBuffer has been collected: placeholders nobody can reach are unmapped. */
+/** Called when an attachment's ArrayBuffer has been collected: placeholders no known buffer reaches become free. */
 export function unpin(owner: RegionOwner): void {
-  for (const region of [...regions]) {
+  const pinned = pinnedBy.get(owner);
+  if (!pinned) return;
+  pinnedBy.delete(owner);
+  for (const region of pinned) {
     region.pins.delete(owner);
-    if (region.owner === null && region.pins.size === 0) unmapRegion(region);
+    if (region.owner === null && region.pins.size === 0) makeFree(region);
   }
+}
+
+/**
+ * An address where a writable attachment of `length` bytes can go over a free placeholder, or undefined.
+ * The address is never a multiple of the smallest huge page size: a huge-page segment (whose mapping is longer
+ * than its size) is then refused by the kernel with EINVAL instead of mapping past the placeholder.
+ */
+export function reusableAddress(length: bigint, shmlba: bigint): bigint | undefined {
+  const huge = smallestHugePageSize();
+  if (shmlba % huge === 0n) return undefined; // every SHMLBA-aligned address is huge-page aligned: none is safe
+  // The smallest class that can hold `length`, then larger ones; the first fit is taken.
+  const classes = [...freeByClass.keys()].filter((key) => key >= sizeClass(length)).sort((a, b) => a - b);
+  for (const key of classes) {
+    for (const region of freeByClass.get(key)!) {
+      let address = region.start;
+      if (address % shmlba !== 0n) address += shmlba - (address % shmlba);
+      if (address % huge === 0n) address += shmlba;
+      if (region.end - address >= length) return address;
+    }
+  }
+  return undefined;
+}
+
+/** After a failed shmat(SHM_REMAP) over a free placeholder: make sure the placeholder is still mapped. */
+export function restorePlaceholder(address: bigint): void {
+  const region = regions[firstEndingAfter(address)];
+  if (!region || region.owner !== null || region.start > address) return;
+  const c = libc();
+  const k = c.abi.constants;
+  // MAP_FIXED_NOREPLACE: if the kernel kept the old mapping this fails with EEXIST and changes nothing.
+  c.mmap(region.start, Number(region.end - region.start), k.PROT_READ | k.PROT_WRITE, k.MAP_PRIVATE | k.MAP_ANONYMOUS | k.MAP_FIXED_NOREPLACE | k.MAP_NORESERVE, -1, 0);
+}
+
+function makeFree(region: Region): void {
+  // Pages old views wrote are given back by mapping a fresh placeholder over the old one.
+  mapPlaceholder(region.start, region.end - region.start);
+  addFree(region);
 }
 
 function unmapRegion(region: Region): number {
   const c = libc();
   if (c.munmap(region.start, Number(region.end - region.start)) !== 0) return c.errno();
-  regions.splice(regions.indexOf(region), 1);
+  forget(region);
   return 0;
+}
+
+function mapPlaceholder(start: bigint, length: bigint): boolean {
+  const c = libc();
+  const k = c.abi.constants;
+  const address = c.mmap(start, Number(length), k.PROT_READ | k.PROT_WRITE, k.MAP_PRIVATE | k.MAP_ANONYMOUS | k.MAP_FIXED | k.MAP_NORESERVE, -1, 0);
+  return address !== c.MAP_FAILED;
 }
 
 function replaceWithPlaceholder(region: Region): number {
   const c = libc();
-  const k = c.abi.constants;
-  const map = (length: bigint) =>
-    c.mmap(region.start, Number(length), k.PROT_READ | k.PROT_WRITE, k.MAP_PRIVATE | k.MAP_ANONYMOUS | k.MAP_FIXED | k.MAP_NORESERVE, -1, 0);
-  let address = map(region.end - region.start);
-  if (address === c.MAP_FAILED) {
+  let mapped = mapPlaceholder(region.start, region.end - region.start);
+  if (!mapped) {
     // A huge-page segment is mapped in huge-page units, larger than the page-rounded size we recorded.
     const extent = mappingEnd(region.start);
     if (extent !== undefined && extent > region.end) {
-      address = map(extent - region.start);
-      if (address !== c.MAP_FAILED) region.end = extent;
+      mapped = mapPlaceholder(region.start, extent - region.start);
+      if (mapped) region.end = extent;
     }
   }
-  if (address === c.MAP_FAILED) return c.errno();
+  if (!mapped) return c.errno();
+  if (region.owner) removeFrom(heldBy, region.owner, region);
   region.owner = null;
+  if (region.pins.size === 0) addFree(region);
   return 0;
 }
 
@@ -159,7 +285,21 @@ function mappingEnd(start: bigint): bigint | undefined {
   return undefined;
 }
 
-/** For tests and diagnostics: a copy of the ledger. */
-export function ledgerSnapshot(): Array<{ start: bigint; end: bigint; shmid: number | null; pins: number }> {
-  return regions.map((r) => ({ start: r.start, end: r.end, shmid: r.owner?.shmid ?? null, pins: r.pins.size }));
+let hugeUnit: bigint | undefined;
+
+/** The smallest huge page size the kernel offers (64 KiB when /sys does not say: the smallest any CPU has). */
+function smallestHugePageSize(): bigint {
+  if (hugeUnit !== undefined) return hugeUnit;
+  hugeUnit = 64n * 1024n;
+  try {
+    // Entries are named hugepages-<size>kB.
+    const sizes = readdirSync('/sys/kernel/mm/hugepages')
+      .map((name) => Number(/^hugepages-(\d+)kB$/.exec(name)?.[1]))
+      .filter((kB) => kB > 0)
+      .map((kB) => BigInt(kB) * 1024n);
+    if (sizes.length) hugeUnit = sizes.reduce((a, b) => (a < b ? a : b));
+  } catch {
+    // no /sys: keep the conservative default
+  }
+  return hugeUnit;
 }

@@ -2,9 +2,9 @@
 // that no misuse can fault: the ArrayBuffer of a writable attachment stays valid memory after detach (see
 // address-space.ts), a read-only attachment never hands out an ArrayBuffer at all, and garbage collection
 // detaches what nobody holds any more.
-import { markAsUntransferable } from 'node:worker_threads';
-import koffi from 'koffi';
+import * as workerThreads from 'node:worker_threads';
 import { libc } from '../native/libc.js';
+import { koffi } from '../native/koffi.js';
 import { ShmError, errnoError, usageError } from '../errors.js';
 import { checkByteRange } from './validate.js';
 import { pin, releaseOwner, unpin, type RegionOwner } from './address-space.js';
@@ -29,8 +29,8 @@ const constructionToken = Symbol('sysv-shm attachment');
 const ownerLink = Symbol('sysv-shm attachment of this buffer');
 
 // GC backstop: an attachment whose object (and therefore whose ArrayBuffer) nobody can reach any more is detached,
-// and the placeholder a detached one may have left is unmapped.
-// Its own pin goes first: the buffer is gone, so a still-attached range can take the plain shmdt path.
+// and the placeholder a detached one may have left becomes free for reuse.
+// Its own pin goes first, so that the placeholder left by this detach is free at once.
 const collected = new FinalizationRegistry<AttachmentState>((state) => {
   unpin(state);
   if (!state.detached) {
@@ -87,9 +87,8 @@ export class Attachment {
     }
     this.#assertAttached('buffer');
     if (!this.#buffer) {
-      const buffer = state.size === 0 ? new ArrayBuffer(0) : koffi.view(state.address, state.size);
-      // A transfer to a worker would detach this object while the memory lives on under a new owner we cannot track.
-      markAsUntransferable(buffer);
+      const buffer = state.size === 0 ? new ArrayBuffer(0) : koffi().view(state.address, state.size);
+      keepInPlace(buffer);
       Object.defineProperty(buffer, ownerLink, { value: this });
       this.#buffer = buffer;
       pin(state);
@@ -130,6 +129,30 @@ export class Attachment {
         { shmid: state.shmid },
       );
     }
+  }
+}
+
+// Node >= 21 marks every external ArrayBuffer (what koffi.view makes) untransferable by itself, so postMessage
+// and structuredClone refuse to move it (DataCloneError). Node 20 does not: mark it here, which makes Node 20 copy
+// instead. Never call markAsUntransferable on newer Node: from Node 24 it also sets a V8 detach key, and Node's
+// own cleanup of external buffers at exit (CallbackInfo::Clean) then fails to detach the buffer and aborts the
+// process with "FATAL ERROR: v8::FromJust Maybe value is Nothing".
+const nodeMarksExternalBuffers = typeof (workerThreads as { isMarkedAsUntransferable?: unknown }).isMarkedAsUntransferable === 'function';
+
+function refuseTransfer(): never {
+  throw new TypeError(
+    "a segment's ArrayBuffer cannot be transferred: its memory is the attachment's, and detach() decides when it goes. Copy it with buffer.slice(), or share the segment id and attach it there",
+  );
+}
+
+/** Keeps the memory under this ArrayBuffer from moving to another owner. */
+function keepInPlace(buffer: ArrayBuffer): void {
+  if (!nodeMarksExternalBuffers) workerThreads.markAsUntransferable(buffer);
+  // ArrayBuffer.prototype.transfer() (Node >= 21) would hand the same memory to a new ArrayBuffer that this
+  // library cannot track. Refuse the plain method calls; what still gets through (the method called on the
+  // prototype, a web stream's BYOB read) is safe anyway, because this range is never unmapped (address-space.ts).
+  for (const name of ['transfer', 'transferToFixedLength']) {
+    if (name in buffer) Object.defineProperty(buffer, name, { value: refuseTransfer, configurable: false, writable: false, enumerable: false });
   }
 }
 

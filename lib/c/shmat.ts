@@ -3,7 +3,7 @@ import { libc } from '../native/libc.js';
 import { errnoError, usageError } from '../errors.js';
 import { IPC_STAT, SHM_EXEC, SHM_RDONLY, SHM_REMAP, SHM_RND, describeShmatFlags } from './constants.js';
 import { Attachment, AttachmentState, detach, newAttachment } from './attachment.js';
-import { claim, isPinned, ownsRange } from './address-space.js';
+import { claim, isTainted, ownsRange, restorePlaceholder, reusableAddress } from './address-space.js';
 import { scratchBuffer } from './shmctl.js';
 import { checkAddress, checkFlags, checkShmid } from './validate.js';
 
@@ -45,9 +45,9 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
   const page = BigInt(c.pageSize);
   const length = roundUp(BigInt(Math.max(size, 1)), page);
 
+  const k = c.abi.constants;
+  const shmlba = k.SHMLBA_BYTES !== undefined ? BigInt(k.SHMLBA_BYTES) : BigInt(k.SHMLBA_PAGES) * page;
   if (requested !== null && flags & SHM_REMAP) {
-    const k = c.abi.constants;
-    const shmlba = k.SHMLBA_BYTES !== undefined ? BigInt(k.SHMLBA_BYTES) : BigInt(k.SHMLBA_PAGES) * page;
     const start = flags & SHM_RND ? requested - (requested % shmlba) : requested;
     const end = start + length;
     if (!options.unsafeAllowForeignAddress) {
@@ -59,18 +59,26 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
           { shmid: id },
         );
       }
-      if (flags & SHM_RDONLY && isPinned(start, end)) {
+      if (flags & SHM_RDONLY && isTainted(start, end)) {
         throw usageError(
           'ERR_SHM_FOREIGN_ADDRESS',
           'shmat',
-          `${call} would put a read-only mapping under ArrayBuffers that may still be written; a write through them would kill the process. Let those views go (or remap without SHM_RDONLY)`,
+          `${call} would put a read-only mapping where ArrayBuffers were made, which may still be written; a write through them would kill the process. Remap without SHM_RDONLY, or attach read-only elsewhere`,
           { shmid: id },
         );
       }
     }
   }
 
-  const address = c.shmat(id, requested, flags);
+  let address = c.MAP_FAILED;
+  // A writable attachment with no address of its own goes over a free placeholder when one fits, so that
+  // placeholders (kept for the life of the process, see address-space.ts) are recycled.
+  const reuse = requested === null && !(flags & SHM_RDONLY) ? reusableAddress(length, shmlba) : undefined;
+  if (reuse !== undefined) {
+    address = c.shmat(id, reuse, flags | SHM_REMAP);
+    if (address === c.MAP_FAILED) restorePlaceholder(reuse);
+  }
+  if (address === c.MAP_FAILED) address = c.shmat(id, requested, flags);
   if (address === c.MAP_FAILED) throw errnoError({ syscall: 'shmat', call, shmid: id });
   // Node starts child processes with fork + exec: without this, every spawn would count as an attach and a
   // detach by the child (nattch, lpid, atime and dtime change). JavaScript has no fork without exec.

@@ -1,14 +1,29 @@
 // sysv-shm: System V shared memory from the shell, speaking the formats of ipcs, ipcmk and ipcrm.
 // Exit status: 0 on success, 1 with a one-line error on failure, 2 on a usage error.
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, parse, write, type Command, type Io } from './args.js';
 import { oneLine } from './errors.js';
 import { limitsCommand, ls, stat, summaryCommand } from './show.js';
 import { create, orphansCommand, rm } from './manage.js';
 import { cat, hexdump, writeCommand } from './data.js';
+import { replCommand } from './repl.js';
 
-export const commands: Command[] = [ls, stat, limitsCommand, summaryCommand, create, rm, orphansCommand, cat, hexdump, writeCommand];
+export const commands: Command[] = [ls, stat, limitsCommand, summaryCommand, create, rm, orphansCommand, cat, hexdump, writeCommand, replCommand];
+
+/** The version in the package's own package.json (found upwards: lib/cli/ in a checkout, dist/lib/cli/ installed). */
+export function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'sysv-shm' && manifest.version) return manifest.version;
+    } catch {
+      // no package.json here
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -20,7 +35,7 @@ reading and writing the bytes.
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-sysv-shm <command> --help shows a command's options.
+sysv-shm <command> --help shows a command's options; sysv-shm --version the version.
 Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
 `;
 }
@@ -33,6 +48,10 @@ export async function main(args: string[], io: Io = { stdout: process.stdout, st
     if (name === undefined) {
       await write(io.stderr, usage());
       return 2;
+    }
+    if (name === '--version' || name === '-V') {
+      await write(io.stdout, `sysv-shm ${packageVersion()}\n`);
+      return 0;
     }
     if (name === '--help' || name === '-h' || name === 'help') {
       const topic = name === 'help' ? rest[0] : undefined;

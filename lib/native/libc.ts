@@ -1,6 +1,7 @@
 // The one place that talks to libc through koffi. Everything here is C-shaped: raw return values and errno,
 // no validation and no exceptions beyond "this platform is not supported". Callers in lib/c/ turn -1 into ShmError.
-import koffi, { type LibraryHandle } from 'koffi';
+import type { LibraryHandle } from 'koffi';
+import { koffi } from './koffi.js';
 import { getAbi, type Abi } from '../abi/index.js';
 
 export type Pointer = bigint;
@@ -35,9 +36,9 @@ export function libcHandle(): LibraryHandle {
 }
 
 function openLibrary(abi: Abi): LibraryHandle {
-  if (abi.libc === 'glibc') return koffi.load('libc.so.6');
+  if (abi.libc === 'glibc') return koffi().load('libc.so.6');
   // musl: its libc is the dynamic loader itself; the process's own symbols include it.
-  return koffi.load(null);
+  return koffi().load(null);
 }
 
 /** Loads libc on first use, so that importing the library costs nothing and fails nowhere. */
@@ -50,6 +51,7 @@ export function libc(): Libc {
     );
   }
   const abi = getAbi();
+  const ffi = koffi();
   const lib = openLibrary(abi);
   handle = lib;
   const ptrBits = BigInt(abi.pointerSize * 8);
@@ -83,7 +85,7 @@ export function libc(): Libc {
     memcpyFrom: (dst, src, n) => void memcpy(dst, src, n),
     strerror: (errnum) => strerror(errnum) ?? `errno ${errnum}`,
     sysconf: (name) => Number(sysconf(name)),
-    errno: () => koffi.errno(),
+    errno: () => ffi.errno(),
     MAP_FAILED,
     pageSize,
   };

@@ -14,7 +14,7 @@
 //    touched by libc's assembly syscall(). Safe.
 // Declaring the int parameters as `long` matters: with `int`, the upper half of a 64-bit register would be
 // unspecified while syscall() reads a long.
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 import { libc, libcHandle, type Pointer } from './libc.js';
 
 /** Result of a raw syscall: the return value (>= 0), or -errno. */
@@ -54,7 +54,7 @@ export function futexSyscall(): FutexSyscall {
   const fn = libcHandle().func('long syscall(long nr, void *uaddr, long op, long val, void *timeout, void *uaddr2, long val3)');
   const toResult = (ret: number | bigint): number => {
     const r = Number(ret);
-    return r === -1 ? -koffi.errno() : r;
+    return r === -1 ? -koffi().errno() : r;
   };
   bound = {
     nr,

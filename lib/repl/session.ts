@@ -48,19 +48,20 @@ export interface ReplSession {
 const HELP = `sysv-shm REPL
   shm                        the whole library (import * from 'sysv-shm')
   Segment, list, limits, summary, orphans, remove, ftok, shmget, shmat, shmdt, shmctl,
-  IPC_* and SHM_* constants, ShmError     in scope
+  Channel, wait, notify, waitAsync, IPC_* and SHM_* constants, ShmError     in scope
   ls(view?)                  table of segments like ipcs -m ('time', 'pid', 'creator' like -t, -p, -c)
   hexdump(x, offset?, length?)   bytes of a Segment, attachment or buffer like hexdump -C (first KiB by default)
   watch(segment, ms = 100)   prints bytes as they change (any process); returns a handle: w.stop()
   keep(segment)              do not remove this segment when you leave
   Segments made here (Segment.create, openOrCreate, shmget with IPC_CREAT) are removed when you leave,
   attachments detached: pass removeOnExit: false, or keep(segment), to keep one.
-  TypeScript works: const s: Segment = Segment.create({ size: 4096 }); top-level await too.
 `;
+const TYPESCRIPT_HELP = '  TypeScript works: const s: Segment = Segment.create({ size: 4096 }); top-level await too.\n';
+const JAVASCRIPT_HELP = '  JavaScript only (TypeScript at the prompt needs Node >= 22.13); top-level await works.\n';
 
 function banner(): string {
   return (
-    `sysv-shm REPL (Node ${process.version}): the library is 'shm'; Segment, list, ftok, shmget, shmat, ... are in scope.\n` +
+    `sysv-shm REPL (Node ${process.version}): the library is 'shm'; Segment, Channel, list, ftok, shmget, shmat, ... are in scope.\n` +
     `Helpers: ls(), hexdump(x), watch(segment), keep(segment). .shm for help, .exit (or Ctrl-D) to leave.\n` +
     `Segments created here are removed when you leave (Segment.create defaults to removeOnExit: true).\n`
   );
@@ -207,6 +208,10 @@ export function startSession(options: ReplSessionOptions = {}): ReplSession {
     shmat,
     shmdt: lib.shmdt,
     shmctl: lib.shmctl,
+    Channel: lib.Channel,
+    wait: lib.wait,
+    notify: lib.notify,
+    waitAsync: lib.waitAsync,
     ...Object.fromEntries(Object.entries(lib).filter(([name]) => /^(IPC|SHM)_/.test(name))),
     ...helpers,
   };
@@ -271,7 +276,7 @@ export function startSession(options: ReplSessionOptions = {}): ReplSession {
   server.defineCommand('shm', {
     help: 'sysv-shm helpers: ls(), hexdump(x), watch(segment), keep(segment); what is in scope',
     action() {
-      print(HELP);
+      print(HELP + (options.transform ? TYPESCRIPT_HELP : JAVASCRIPT_HELP));
       this.displayPrompt();
     },
   });

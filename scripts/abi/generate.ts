@@ -6,6 +6,7 @@
  *
  * Usage:
  *   bash scripts/abi/install-cross-compilers.sh     # once, as root
+ *   bash scripts/abi/debian13-chroot.sh             # once, as root: loong64 compiler (Debian 13 chroot)
  *   npx tsx scripts/abi/generate.ts                 # regenerate every target
  *   npx tsx scripts/abi/generate.ts linux-arm64-gnu # regenerate some targets
  *   npx tsx scripts/abi/generate.ts --check         # host target, host `cc`, vs the committed file

@@ -6,13 +6,14 @@
  * from the object's ELF symbol table.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, mkdirSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AbiDescription, FieldLayout, StructLayout } from '../../lib/abi/types.js';
 
 export const PROBE_C = resolve(dirname(fileURLToPath(import.meta.url)), 'probe.c');
+const ROOT = resolve(dirname(PROBE_C), '..', '..');
 
 export interface TargetConfig {
   name: string;
@@ -29,15 +30,22 @@ export interface TargetConfig {
    * musl-gcc): directories to expose as <linux/...>, <asm/...>, <asm-generic/...>.
    */
   kernelHeaderDirs?: { linux: string; asm: string; 'asm-generic': string };
+  /**
+   * For compilers the host distribution does not ship: run `cc` inside this
+   * chroot (`dir` relative to the repository root, made by the `setup`
+   * script). probe.c is copied into the chroot's /tmp and the objects are read
+   * back from there; nothing else changes. Paths in `cc`, `flags` and
+   * `kernelHeaderDirs` are the chroot's, and the package versions are read
+   * from the chroot's dpkg database.
+   */
+  chroot?: { dir: string; setup: string };
 }
 
 /** Targets that cannot be generated honestly here, with the reason (getAbi throws it). */
-export const UNAVAILABLE: Readonly<Record<string, string>> = {
-  'linux-loong64-gnu':
-    'linux-loong64-gnu has no ABI table: Debian 12 ships no loongarch64 cross compiler, no loong64 glibc ' +
-    'headers and no loong64 kernel uapi headers, and the tables are only ever generated from a compiler ' +
-    'with the target\'s real headers (see scripts/abi/README.md).',
-};
+export const UNAVAILABLE: Readonly<Record<string, string>> = {};
+
+/** Debian 12 has no loongarch64 cross compiler; Debian 13 does. */
+const DEBIAN13 = { dir: '.cache/debian13-chroot', setup: 'scripts/abi/debian13-chroot.sh' };
 
 const TIME64 = ['-D_TIME_BITS=64', '-D_FILE_OFFSET_BITS=64'];
 
@@ -56,6 +64,10 @@ export const TARGETS: readonly TargetConfig[] = [
   { name: 'linux-ppc64-gnu', arch: 'ppc64', libc: 'glibc', cc: 'powerpc64le-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-ppc64el-cross', kernelPackage: 'linux-libc-dev-ppc64el-cross' },
   { name: 'linux-s390x-gnu', arch: 's390x', libc: 'glibc', cc: 's390x-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-s390x-cross', kernelPackage: 'linux-libc-dev-s390x-cross' },
   { name: 'linux-mips64el-gnu', arch: 'mips64el', libc: 'glibc', cc: 'mips64el-linux-gnuabi64-gcc', flags: [], libcPackage: 'libc6-dev-mips64el-cross', kernelPackage: 'linux-libc-dev-mips64el-cross' },
+  {
+    name: 'linux-loong64-gnu', arch: 'loong64', libc: 'glibc', cc: 'loongarch64-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-loong64-cross', kernelPackage: 'linux-libc-dev-loong64-cross',
+    chroot: DEBIAN13,
+  },
 ];
 
 // ---------------------------------------------------------------------------
@@ -144,21 +156,37 @@ export interface ProbeOptions {
   cc?: string;
 }
 
+/** Where and how the compiler runs: on the host, or inside a chroot that sees `dir` as `seen`. */
+interface Workspace {
+  /** Scratch directory as the host sees it (objects are read from here). */
+  dir: string;
+  /** The same directory as the compiler sees it. */
+  seen: string;
+  /** probe.c as the compiler sees it. */
+  source: string;
+  /** Command words before the compiler's own arguments, e.g. ['chroot', root, 'gcc']. */
+  command: string[];
+}
+
 class Compiler {
   private n = 0;
-  constructor(private readonly dir: string, private readonly cc: string, private readonly flags: string[]) {}
+  constructor(private readonly ws: Workspace, private readonly flags: string[]) {}
+
+  private run(defines: string[], extra: string[], out: string): void {
+    const [file, ...pre] = this.ws.command;
+    const args = [...pre, ...this.flags, ...extra, '-c', '-O0', '-w', ...defines.map((d) => `-D${d}`), this.ws.source, '-o', join(this.ws.seen, out)];
+    execFileSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
 
   /** Compile probe.c with extra -D flags; null if it does not compile. */
   tryCompile(defines: string[], extra: string[] = []): Uint8Array | null {
-    const out = join(this.dir, `probe-${this.n++}.o`);
+    const out = `probe-${this.n++}.o`;
     try {
-      execFileSync(this.cc, [...this.flags, ...extra, '-c', '-O0', '-w', ...defines.map((d) => `-D${d}`), PROBE_C, '-o', out], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      this.run(defines, extra, out);
     } catch {
       return null;
     }
-    return readFileSync(out);
+    return readFileSync(join(this.ws.dir, out));
   }
 
   compile(defines: string[], extra: string[] = []): Uint8Array {
@@ -167,14 +195,21 @@ class Compiler {
     // Compile again to show the compiler's message.
     let message = '';
     try {
-      execFileSync(this.cc, [...this.flags, ...extra, '-c', '-O0', '-w', ...defines.map((d) => `-D${d}`), PROBE_C, '-o', join(this.dir, 'err.o')], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      this.run(defines, extra, 'err.o');
     } catch (e) {
       message = String((e as { stderr?: Buffer }).stderr ?? e);
     }
-    throw new Error(`${this.cc} failed to compile probe.c (${defines.join(' ') || 'libc mode'}):\n${message}`);
+    throw new Error(`${this.ws.command.join(' ')} failed to compile probe.c (${defines.join(' ') || 'libc mode'}):\n${message}`);
   }
+}
+
+/**
+ * The argv prefix that runs a program inside `root`: chroot(8) as root;
+ * otherwise unshare(1) maps the caller to root in a new user namespace, which
+ * can chroot too (reading and compiling need no real root).
+ */
+function chrootCommand(root: string): string[] {
+  return process.getuid?.() === 0 ? ['chroot', root] : ['unshare', '--map-root-user', `--root=${root}`];
 }
 
 const STRUCT_FIELDS = {
@@ -215,9 +250,10 @@ function prefixed(nums: Map<string, number>, prefix: string): Map<string, number
   return out;
 }
 
-function dpkgVersion(pkg: string): string | undefined {
+function dpkgVersion(pkg: string, root = '/'): string | undefined {
   try {
-    return execFileSync('dpkg-query', ['-W', '-f=${Version}', pkg], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
+    const admindir = join(root, 'var', 'lib', 'dpkg');
+    return execFileSync('dpkg-query', [`--admindir=${admindir}`, '-W', '-f=${Version}', pkg], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
   } catch {
     return undefined;
   }
@@ -229,10 +265,25 @@ function sameLayout(a: FieldLayout, b: FieldLayout): boolean {
 
 /** Compile the probe for one target and build its description. */
 export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): AbiDescription {
-  const dir = mkdtempSync(join(tmpdir(), 'abi-probe-'));
+  // A compiler given in options (the host check) runs on the host, never in the chroot.
+  const root = config.chroot && !options.cc ? resolve(ROOT, config.chroot.dir) : '/';
+  const [ccCmd, ...ccFlags] = (options.cc ?? config.cc).split(/\s+/);
+  if (root !== '/' && !existsSync(join(root, 'usr', 'bin', ccCmd))) {
+    throw new Error(`${config.name}: ${root} has no ${ccCmd}; create it with: sudo bash ${config.chroot!.setup}`);
+  }
+  const dir = mkdtempSync(join(root === '/' ? tmpdir() : join(root, 'tmp'), 'abi-probe-'));
+  const seen = root === '/' ? dir : `/${relative(root, dir)}`;
   try {
-    const [ccCmd, ...ccFlags] = (options.cc ?? config.cc).split(/\s+/);
-    const cc = new Compiler(dir, ccCmd, [...ccFlags, ...config.flags]);
+    if (root !== '/') copyFileSync(PROBE_C, join(dir, 'probe.c'));
+    const cc = new Compiler(
+      {
+        dir,
+        seen,
+        source: root === '/' ? PROBE_C : join(seen, 'probe.c'),
+        command: [...(root === '/' ? [] : chrootCommand(root)), ccCmd],
+      },
+      [...ccFlags, ...config.flags],
+    );
 
     // Kernel uapi headers for compilers that do not see them by default.
     const kernelExtra: string[] = [];
@@ -240,10 +291,10 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
       const inc = join(dir, 'uapi');
       mkdirSync(inc);
       for (const [name, target] of Object.entries(config.kernelHeaderDirs)) {
-        if (!existsSync(target)) throw new Error(`${config.name}: kernel headers ${target} missing (run scripts/abi/install-cross-compilers.sh)`);
+        if (!existsSync(join(root, target))) throw new Error(`${config.name}: kernel headers ${target} missing (run scripts/abi/install-cross-compilers.sh)`);
         symlinkSync(target, join(inc, name));
       }
-      kernelExtra.push('-idirafter', inc);
+      kernelExtra.push('-idirafter', join(seen, 'uapi'));
     }
 
     const libcObj = cc.compile([]);
@@ -389,7 +440,7 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
     // Provenance.
     const compilerVersion = libc.texts.get('info.compiler')?.[0] ?? '?';
     const glibc = libc.nums.has('info.glibc_major') ? `glibc ${num('info.glibc_major')}.${num('info.glibc_minor')}` : undefined;
-    const libcPkg = dpkgVersion(config.libcPackage);
+    const libcPkg = dpkgVersion(config.libcPackage, root);
     const musl = config.libc === 'musl' ? `musl ${libcPkg?.replace(/-.*$/, '') ?? '?'}` : undefined;
     const kv = kernel.nums.get('info.linux_version_major') !== undefined
       ? `${kernel.nums.get('info.linux_version_major')}.${kernel.nums.get('info.linux_version_patchlevel')}.${kernel.nums.get('info.linux_version_sublevel')}`
@@ -397,8 +448,9 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
           const c = kernel.nums.get('info.linux_version_code') ?? 0;
           return `${c >> 16}.${(c >> 8) & 255}.${c & 255}`;
         })();
-    const kernelPkg = dpkgVersion(config.kernelPackage);
+    const kernelPkg = dpkgVersion(config.kernelPackage, root);
     const ccName = options.cc ?? config.cc;
+    const where = root === '/' ? '' : ` in a Debian ${readFileSync(join(root, 'etc', 'debian_version'), 'utf8').trim()} chroot`;
 
     const sizeofTimeT = num('info.sizeof_time_t');
     return {
@@ -419,7 +471,7 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
       fromKernelHeaders,
       notes,
       provenance: {
-        compiler: `${ccName} (gcc ${compilerVersion})`,
+        compiler: `${ccName} (gcc ${compilerVersion})${where}`,
         flags: config.flags,
         libcHeaders: `${glibc ?? musl} headers${libcPkg ? ` (${config.libcPackage} ${libcPkg})` : ''}`,
         kernelHeaders: `Linux ${kv} uapi headers${kernelPkg ? ` (${config.kernelPackage} ${kernelPkg})` : ''}`,

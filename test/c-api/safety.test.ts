@@ -1,9 +1,13 @@
 // The safety floor: no misuse reachable from JavaScript may crash the process. Each case runs in a child
 // process, because a SIGSEGV would otherwise take the test runner with it.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { IPC_CREAT, IPC_PRIVATE, shmget } from '../../lib/index.js';
-import { procRow, removeAfterTest } from '../support/segments.js';
-import { runChild, type ChildResult } from '../support/child.js';
+import { childResults, procRow, removeAfterTest } from '../support/segments.js';
+
+const program = (name: string) => fileURLToPath(new URL(`programs/${name}`, import.meta.url));
+import { runChild, runProgram, type ChildResult } from '../support/child.js';
+import { skipIfEmulated } from '../support/emulation.js';
 
 function segment(size = 8192): number {
   return removeAfterTest(shmget(IPC_PRIVATE, size, IPC_CREAT | 0o600));
@@ -88,39 +92,28 @@ describe('the process never crashes', () => {
     expectClean(result);
   });
 
-  it('garbage collection detaches thousands of dropped attachments and gives back the address space', () => {
+  it('garbage collection detaches thousands of dropped attachments; the placeholders they leave are reused', (ctx) => {
     const id = segment(64 * 1024);
-    const result = runChild(
-      `
-      import { readFileSync } from 'node:fs';
-      import { shmat, shmctl, IPC_STAT } from LIB;
-      const sysvMappings = () => readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.includes('/SYSV')).length;
-      const mappings = () => readFileSync('/proc/self/maps', 'utf8').split('\\n').length;
-      const before = mappings();
-      const attachAndDrop = () => {
-        for (let i = 0; i < 3000; i++) {
-          const a = shmat(${id});
-          if (i % 2) new Uint8Array(a.buffer)[i % 100] = 1; // half of them made a view
-        }
-      };
-      attachAndDrop();
-      const peak = shmctl(${id}, IPC_STAT).nattch;
-      for (let i = 0; i < 20 && (shmctl(${id}, IPC_STAT).nattch > 0 || mappings() > before + 50); i++) {
-        globalThis.gc();
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const after = shmctl(${id}, IPC_STAT).nattch;
-      console.log(JSON.stringify({ peak, after, sysv: sysvMappings(), growth: mappings() - before }));
-      console.log('OK');
-    `,
-      { nodeArgs: ['--expose-gc'], timeoutMs: 60_000 },
+    const rounds = childResults<Array<{ peak: number; after: number; sysv: number; growth: number }>>(
+      runProgram(program('gc-reuse.ts'), [id], { nodeArgs: ['--expose-gc'], timeoutMs: 90_000 }),
     );
-    expectClean(result);
-    const stats = JSON.parse(result.stdout.trim().split('\n')[0]);
-    expect(stats.peak).toBeGreaterThan(0);
-    expect(stats.after).toBe(0);
-    expect(stats.sysv).toBe(0);
-    expect(stats.growth).toBeLessThan(50);
+    for (const round of rounds) {
+      expect(round.peak).toBeGreaterThan(0);
+      expect(round.after).toBe(0);
+      expect(round.sysv).toBe(0);
+    }
+    // The bounds below count the lines of /proc/self/maps, which qemu-user changes.
+    skipIfEmulated(
+      ctx,
+      "the mapping counts are qemu-user's: it write-protects the host pages of translated JIT code (V8's code space " +
+        'splits into many small mappings) and places shmat(NULL) attachments itself, bottom-up, never filling the holes ' +
+        "between placeholders, so adjacent placeholders do not merge as they do under the kernel's placement",
+    );
+    // 1500 placeholders stay after the first round (one mapping each at most); later rounds reuse them. (A plain
+    // attachment that went over a placeholder leaves one too: their number is bounded by the attachments alive at
+    // once, 3000 here; the kernel merges neighbouring ones into fewer mappings.)
+    expect(rounds[0].growth).toBeLessThanOrEqual(1500 + 50);
+    expect(rounds[2].growth - rounds[0].growth).toBeLessThan(50);
   });
 
   it('a buffer kept after its attachment object is dropped stays attached and live', () => {
@@ -142,23 +135,36 @@ describe('the process never crashes', () => {
     expectClean(result);
   });
 
-  it('transferring a segment buffer to a worker copies instead of moving the memory', () => {
+  it('no transfer can move segment memory out from under the library: refused, or left harmless after detach', () => {
     const id = segment(4096);
-    const result = runChild(`
-      import { MessageChannel } from 'node:worker_threads';
-      import { shmat, shmdt } from LIB;
-      const a = shmat(${id});
-      const { port1, port2 } = new MessageChannel();
-      port1.postMessage(a.buffer, [a.buffer]);
-      const copy = structuredClone(a.buffer, { transfer: [a.buffer] });
-      if (a.buffer.byteLength !== 4096) throw new Error('the segment buffer was detached by a transfer');
-      new Uint8Array(a.buffer)[0] = 1;
-      port1.close(); port2.close();
-      shmdt(a);
-      console.log(copy.byteLength === 4096 ? 'OK' : 'bad copy');
-    `);
-    expectClean(result);
+    const results = childResults<Record<string, unknown>>(runProgram(program('transfer.ts'), [id], { nodeArgs: ['--expose-gc'] }));
+    const major = Number(process.versions.node.split('.')[0]);
+    if (major >= 21) {
+      // Node marks external buffers untransferable; the library must not add a detach key (see exit test below).
+      expect(results).toMatchObject({ postMessage: 'DataCloneError', structuredClone: 'DataCloneError', cloneBytes: -1 });
+      expect(results.methods).toEqual({ transfer: 'TypeError', transferToFixedLength: 'TypeError' });
+      // ArrayBuffer.prototype.transfer.call() moves the memory (same length: V8 reuses the backing store). After
+      // detach and GC the moved buffer still reads placeholder memory: zeros, no fault.
+      expect(results).toMatchObject({ movedByteLength: 4096, movedAfterDetach: [0, 0] });
+      expect(['moved', 'TypeError']).toContain(results.byob);
+    } else {
+      expect(results).toMatchObject({ postMessage: 'done', structuredClone: 'done', cloneBytes: 4096, methods: null, byob: 'not available' });
+    }
+    expect(results.intact).toBe(true);
+    expect(results.seen).toBe(1); // the segment kept what was written before the moves
+    expect(procRow(id)!.nattch).toBe(0);
   });
+
+  it.each(['natural', 'exit', 'terminate'])(
+    'ending (%s) with live buffers in the main thread and a worker, child_process loaded: a clean exit on this Node',
+    (ending) => {
+      const id = segment(4096);
+      const result = runProgram(program('exit-with-live-buffers.ts'), [id, ending]);
+      expect({ signal: result.signal, status: result.status, stderr: result.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+      expect(result.stdout).toBe(`ending ${ending}\n`);
+      expect(procRow(id)!.nattch).toBe(0);
+    },
+  );
 
   it('a segment removed by ipcrm while attached stays usable until detach', () => {
     const id = segment(4096);
@@ -195,5 +201,16 @@ describe('the process never crashes', () => {
     child.kill('SIGKILL');
     await exited;
     expect(procRow(id)!.nattch).toBe(0);
+  });
+});
+
+describe('a platform without a koffi binary (s390x, mips64el)', () => {
+  it('imports the package; the first call throws an error naming the platform and why', () => {
+    const results = childResults<{ IPC_CREAT: number; target: string; shmget: string; create: string }>(runProgram(program('without-koffi.ts')));
+    expect(results.IPC_CREAT).toBe(IPC_CREAT);
+    expect(results.target).toMatch(/^linux-/);
+    const expected = `Error: sysv-shm cannot call the C library on linux/${process.arch}: its FFI, koffi, has no binary for this platform (Cannot find the native Koffi module; did you compile it?)`;
+    expect(results.shmget.startsWith(expected), results.shmget).toBe(true);
+    expect(results.create.startsWith(expected), results.create).toBe(true);
   });
 });

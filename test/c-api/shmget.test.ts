@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, IPC_STAT, SHM_NORESERVE, ShmError, shmctl, shmget } from '../../lib/index.js';
+import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_RMID, IPC_STAT, SHM_NORESERVE, ShmError, getAbi, shmctl, shmget } from '../../lib/index.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 import { catchError } from '../support/errors.js';
 
@@ -59,9 +59,23 @@ describe('shmget', () => {
   });
 
   it('fails with EINVAL mentioning SHMMAX when the size is above it', () => {
-    const error = catchError(() => shmget(IPC_PRIVATE, Number.MAX_SAFE_INTEGER, IPC_CREAT | 0o600));
-    expect(error).toMatchObject({ syscall: 'shmget' });
-    expect(['EINVAL', 'ENOMEM', 'ENOSPC']).toContain(error.code);
+    // The limit is lowered for the test (it is per IPC namespace): its default on a 64-bit kernel, 2^64 - 2^24 - 1,
+    // is above every size a 32-bit process can pass, and a 64-bit one gets ENOMEM or ENOSPC for 2^53 - 1.
+    const limitFile = '/proc/sys/kernel/shmmax';
+    const saved = readFileSync(limitFile, 'utf8');
+    const limit = 1 << 20;
+    // The largest size_t the library passes: 2^53 - 1 on 64-bit targets, 4 GiB - 1 on 32-bit ones.
+    const largest = getAbi().pointerSize === 4 ? 2 ** 32 - 1 : Number.MAX_SAFE_INTEGER;
+    try {
+      writeFileSync(limitFile, String(limit));
+      for (const size of [limit + 1, largest]) {
+        const error = catchError(() => shmget(IPC_PRIVATE, size, IPC_CREAT | 0o600));
+        expect(error).toMatchObject({ code: 'EINVAL', syscall: 'shmget' });
+        expect(error.message).toContain(`${size} bytes is above SHMMAX (${limit},`);
+      }
+    } finally {
+      writeFileSync(limitFile, saved);
+    }
   });
 
   it('IPC_CREAT with size 0 is EINVAL: a new segment needs a size', () => {
@@ -96,6 +110,7 @@ describe('shmget', () => {
     expect(() => shmget(IPC_PRIVATE, Number.NaN, IPC_CREAT)).toThrow(RangeError);
     expect(() => shmget(IPC_PRIVATE, '10' as unknown as number, IPC_CREAT)).toThrow(TypeError);
     expect(() => shmget(IPC_PRIVATE, 10n as unknown as number, IPC_CREAT)).toThrow(TypeError);
+    if (getAbi().pointerSize === 4) expect(() => shmget(IPC_PRIVATE, 2 ** 32, IPC_CREAT)).toThrow(/larger than this platform can address/);
     expect(() => shmget(2 ** 32, 10, IPC_CREAT)).toThrow(RangeError);
     expect(() => shmget(-(2 ** 31) - 1, 10, IPC_CREAT)).toThrow(RangeError);
     expect(() => shmget(IPC_PRIVATE, 10, 2 ** 33)).toThrow(RangeError);

@@ -3,7 +3,7 @@
 // compared on their title, header and the rows of this test's segments.
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Segment, ftok, list, type SegmentAttachment } from '../../lib/index.js';
@@ -296,7 +296,7 @@ describe('sysv-shm cat, hexdump, write', () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 describe('sysv-shm usage', () => {
-  const commands = ['ls', 'stat', 'limits', 'summary', 'create', 'rm', 'orphans', 'cat', 'hexdump', 'write'];
+  const commands = ['ls', 'stat', 'limits', 'summary', 'create', 'rm', 'orphans', 'cat', 'hexdump', 'write', 'repl'];
 
   it('--help for the program and every command (exit 0); no command, an unknown one or option is exit 2', () => {
     const top = cli(['--help']);
@@ -318,6 +318,21 @@ describe('sysv-shm usage', () => {
     expect(cli(['create', '--size', '12Q']).status).toBe(2);
     expect(cli(['create', '--size', '10', '--mode', '0999']).status).toBe(2);
     expect(cli(['ls', '-t', '-c']).status).toBe(2);
+    expect(cli(['repl', 'extra']).status).toBe(2);
+  });
+
+  it('--version and -V print the version in package.json', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) expect(cli([flag])).toMatchObject({ status: 0, stdout: `sysv-shm ${version}\n`, stderr: '' });
+  });
+
+  it('repl starts the REPL: the library and Channel, wait, notify in scope; leaving removes what it created', () => {
+    const run = cli(['repl'], { input: ["const s = Segment.create({ size: 64 }); console.log('ID', s.id)", "console.log('SCOPE', typeof Channel, typeof wait, typeof notify, typeof shm.shmget)", '.exit', ''].join('\n') });
+    expect(run.status, run.stderr).toBe(0);
+    const id = removeAfterTest(Number(/ID (\d+)/.exec(run.stdout)![1]));
+    expect(run.stdout).toContain('SCOPE function function function function');
+    expect(run.stdout).toContain(`removed segment ${id} (created here)`);
+    expect(procRow(id)).toBeUndefined();
   });
 
   it('a closed stdout ends cat quietly', () => {

@@ -1,10 +1,10 @@
 // Limits reached: SHMMAX, SHMALL, SHMMNI and the address space. Clear errors, no crash, nothing leaked.
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Segment } from '../../lib/index.js';
-import { LIB, ROOT } from '../support/child.js';
-import { removeAfterTest } from '../support/segments.js';
+import { runProgram } from '../support/child.js';
+import { childResults, removeAfterTest } from '../support/segments.js';
 import { catchError } from '../support/errors.js';
 
 /** Runs body with a kernel tunable set to value, restoring it whatever happens. */
@@ -67,32 +67,9 @@ describe('exhaustion', () => {
   it('address space exhausted by large attachments: ENOMEM, no crash, all detached', () => {
     const segment = Segment.create({ size: 256 << 20, noReserve: true });
     removeAfterTest(segment.id);
-    // V8 and WebAssembly reserve much address space at start: 40 GiB leaves room for some 256 MiB attachments only.
-    const result = spawnSync(
-      'prlimit',
-      [
-        `--as=${40 * 2 ** 30}`,
-        process.execPath,
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `
-        import { Segment } from ${JSON.stringify(LIB)};
-        const segment = Segment.fromId(${segment.id});
-        const attachments = [];
-        let error;
-        try { for (let i = 0; i < 10000; i++) { const a = segment.attach(); a.bytes[i] = 1; attachments.push(a); } } catch (e) { error = e; }
-        const peak = segment.numberAttached;
-        for (const a of attachments) a.detach();
-        console.log(JSON.stringify({ made: attachments.length, peak, code: error?.code, message: error?.message, after: segment.numberAttached }));
-        `,
-      ],
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+    const outcome = childResults<{ made: number; peak: number; code?: string; message?: string; after: number }>(
+      runProgram(fileURLToPath(new URL('programs/fill-address-space.ts', import.meta.url)), [segment.id], { timeoutMs: 60_000 }),
     );
-    expect(result.signal).toBeNull();
-    expect(result.status).toBe(0);
-    const outcome = JSON.parse(result.stdout.trim());
     expect(outcome.made).toBeGreaterThan(0);
     expect(outcome.made).toBeLessThan(10000);
     expect(outcome.peak).toBe(outcome.made);

@@ -29,6 +29,24 @@ export function runChild(code: string, options: { nodeArgs?: string[]; env?: Nod
   return { status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
+/**
+ * Runs a child program (a real .ts file, type-checked with the rest) with tsx, to completion. `args` reach it as
+ * process.argv.slice(2).
+ */
+export function runProgram(
+  path: string,
+  args: Array<string | number> = [],
+  options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): ChildResult {
+  const result = spawnSync(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path, ...args.map(String)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...options.env },
+    timeout: options.timeoutMs ?? 20_000,
+  });
+  return { status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
 /** Starts `code` and returns the process (for kill tests); stdout is piped. */
 export function startChild(code: string, options: SpawnOptions & { nodeArgs?: string[] } = {}) {
   return spawn(process.execPath, nodeArgs(code, options.nodeArgs ?? []), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...options });

@@ -2,9 +2,11 @@
 // Segments that existed before the run are left alone; leaked ones are reported, then removed.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { readProcShm } from '../../lib/native/procfs.js';
 
-export const LEAK_REPORT = 'tmp/leak-report.json';
+/** Where the report goes: $SYSV_SHM_LEAK_REPORT (CI names one per run of its matrix), or tmp/leak-report.json. */
+export const LEAK_REPORT = process.env.SYSV_SHM_LEAK_REPORT || 'tmp/leak-report.json';
 
 function ids(): Set<number> {
   return new Set((readProcShm() ?? []).map((row) => row.shmid));
@@ -12,7 +14,7 @@ function ids(): Set<number> {
 
 export default function setup() {
   const before = ids();
-  mkdirSync('tmp', { recursive: true });
+  mkdirSync(dirname(LEAK_REPORT), { recursive: true });
   writeFileSync(LEAK_REPORT, JSON.stringify({ leaked: [] }));
   return () => {
     const leaked = (readProcShm() ?? []).filter((row) => !before.has(row.shmid));

@@ -1,0 +1,85 @@
+// Smoke test for a foreign CPU (run by scripts/ci/emulated.sh under qemu-user, but it runs anywhere):
+// create a segment, attach, write and read back, compare IPC_STAT with the kernel's own /proc/sysvipc/shm row,
+// detach, remove. Exits 0 when everything matched, 1 otherwise. Run it inside `unshare --ipc --fork`.
+//
+//   node --import tsx test/emulated/smoke.ts [--expect-target linux-arm-gnu-time64]
+import { readFileSync } from 'node:fs';
+import { IPC_CREAT, IPC_EXCL, IPC_RMID, IPC_STAT, getAbi, shmat, shmctl, shmdt, shmget } from '../../lib/index.js';
+
+const SIZE = 12_345;
+const failures: string[] = [];
+
+function check(what: string, actual: unknown, expected: unknown): void {
+  const ok = Object.is(actual, expected);
+  if (!ok) failures.push(`${what}: got ${String(actual)}, expected ${String(expected)}`);
+}
+
+/** The /proc/sysvipc/shm row of `shmid`, parsed here (not by the library) so that the two views are independent. */
+function kernelRow(shmid: number): Record<string, number> | undefined {
+  const [header, ...lines] = readFileSync('/proc/sysvipc/shm', 'utf8').trim().split('\n');
+  const names = header.trim().split(/\s+/);
+  for (const line of lines) {
+    const cells = line.trim().split(/\s+/);
+    const row = Object.fromEntries(names.map((name, i) => [name, name === 'perms' ? parseInt(cells[i], 8) : Number(cells[i])]));
+    if (row.shmid === shmid) return row;
+  }
+  return undefined;
+}
+
+const expectIndex = process.argv.indexOf('--expect-target');
+const expectedTarget = expectIndex > 0 ? process.argv[expectIndex + 1] : undefined;
+const abi = getAbi();
+console.log(`smoke: node ${process.version} ${process.arch}, ABI ${abi.target}, shmctl symbol ${abi.symbols.shmctl}`);
+if (expectedTarget) check('ABI target', abi.target, expectedTarget);
+
+const key = (0x5e00_0000 | (process.pid & 0xffffff)) | 0;
+const id = shmget(key, SIZE, IPC_CREAT | IPC_EXCL | 0o640);
+try {
+  const writer = shmat(id);
+  const reader = shmat(id);
+  const pattern = Uint8Array.from({ length: SIZE }, (_, i) => (i * 31 + 7) & 0xff);
+  new Uint8Array(writer.buffer).set(pattern);
+  const seen = reader.read(0, SIZE);
+  check('bytes read back through a second attachment', Buffer.compare(Buffer.from(seen), Buffer.from(pattern)), 0);
+  check('attachment size', writer.size, SIZE);
+
+  const ds = shmctl(id, IPC_STAT);
+  const row = kernelRow(id);
+  if (!row) throw new Error(`shmid ${id} is not in /proc/sysvipc/shm`);
+  check('perm.key', ds.perm.key, key);
+  check('perm.key = /proc key', ds.perm.key, row.key);
+  check('perm.uid', ds.perm.uid, row.uid);
+  check('perm.gid', ds.perm.gid, row.gid);
+  check('perm.cuid', ds.perm.cuid, row.cuid);
+  check('perm.cgid', ds.perm.cgid, row.cgid);
+  check('perm.mode', ds.perm.mode, row.perms);
+  check('perm.mode & 0777', ds.perm.mode & 0o777, 0o640);
+  check('segsz', ds.segsz, SIZE);
+  check('segsz = /proc size', ds.segsz, row.size);
+  check('cpid', ds.cpid, process.pid);
+  check('cpid = /proc cpid', ds.cpid, row.cpid);
+  check('lpid = /proc lpid', ds.lpid, row.lpid);
+  check('nattch', ds.nattch, 2);
+  check('nattch = /proc nattch', ds.nattch, row.nattch);
+  check('atime = /proc atime', ds.atime, row.atime);
+  check('dtime = /proc dtime', ds.dtime, row.dtime);
+  check('ctime = /proc ctime', ds.ctime, row.ctime);
+  check('atime is now (within 60 s)', Math.abs(ds.atime - Date.now() / 1000) < 60, true);
+
+  shmdt(reader);
+  shmdt(writer);
+  const after = kernelRow(id);
+  check('nattch after detach (/proc)', after?.nattch, 0);
+  check('dtime after detach = /proc dtime', shmctl(id, IPC_STAT).dtime, after?.dtime);
+  check('dtime set by detach', (after?.dtime ?? 0) > 0, true);
+} finally {
+  shmctl(id, IPC_RMID);
+}
+check('segment gone after IPC_RMID', kernelRow(id), undefined);
+
+if (failures.length) {
+  console.log(`smoke: FAILED\n  ${failures.join('\n  ')}`);
+  process.exitCode = 1;
+} else {
+  console.log('smoke: ok');
+}
