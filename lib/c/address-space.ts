@@ -10,9 +10,10 @@
 // - Why forever, and not until the buffer is collected: on Node >= 21 `ArrayBuffer.prototype.transfer()` moves
 //   the memory into a new ArrayBuffer this library cannot see (V8 reuses the backing store), so no JavaScript
 //   event tells when the last buffer over a range is gone.
-// - A placeholder that no buffer we know of reaches any more ("free") is reused by the next writable attachment
-//   that fits (shmat with SHM_REMAP over it), so a program that attaches and detaches in a loop keeps a bounded
-//   footprint. Only a buffer moved away with transfer() could then see the new segment; it can never fault.
+// - A placeholder that no buffer we know of reaches any more ("free") is kept. Once more than FREE_KEPT are free,
+//   the next writable attachment that fits goes over one (shmat with SHM_REMAP), so a program that attaches and
+//   detaches in a loop keeps a bounded footprint. Only a buffer moved away with transfer() could then see the new
+//   segment; it can never fault.
 // - A range no ArrayBuffer was made over is simply unmapped (shmdt).
 //
 // The ledger is also what lets shmat(SHM_REMAP) refuse to map over memory this library does not own, and
@@ -52,6 +53,13 @@ const pinnedBy = new Map<RegionOwner, Set<Region>>();
  */
 const freeByClass = new Map<number, Set<Region>>();
 const sizeClass = (length: bigint) => length.toString(2).length - 1;
+let freeCount = 0;
+/**
+ * Free placeholders are reused only beyond this many: an attachment that goes over one keeps that range mapped
+ * when it is detached (an untracked buffer may reach it), so a program that detaches now and then should get
+ * fresh ranges, as from C, while one that attaches and detaches in a loop keeps a bounded footprint.
+ */
+const FREE_KEPT = 64;
 
 function isFree(region: Region): boolean {
   return freeByClass.get(sizeClass(region.end - region.start))?.has(region) ?? false;
@@ -61,13 +69,16 @@ function addFree(region: Region): void {
   const key = sizeClass(region.end - region.start);
   let set = freeByClass.get(key);
   if (!set) freeByClass.set(key, (set = new Set()));
+  if (!set.has(region)) freeCount++;
   set.add(region);
 }
 
 function removeFree(region: Region): void {
   const key = sizeClass(region.end - region.start);
   const set = freeByClass.get(key);
-  if (set?.delete(region) && set.size === 0) freeByClass.delete(key);
+  if (!set?.delete(region)) return;
+  freeCount--;
+  if (set.size === 0) freeByClass.delete(key);
 }
 
 /** Index of the first region whose end is past `address` (the one containing it, or the next one). */
@@ -213,6 +224,7 @@ export function unpin(owner: RegionOwner): void {
  * than its size) is then refused by the kernel with EINVAL instead of mapping past the placeholder.
  */
 export function reusableAddress(length: bigint, shmlba: bigint): bigint | undefined {
+  if (freeCount <= FREE_KEPT) return undefined;
   const huge = smallestHugePageSize();
   if (shmlba % huge === 0n) return undefined; // every SHMLBA-aligned address is huge-page aligned: none is safe
   // The smallest class that can hold `length`, then larger ones; the first fit is taken.
