@@ -240,6 +240,12 @@ export function reusableAddress(length: bigint, shmlba: bigint): bigint | undefi
   return undefined;
 }
 
+/** For tests and diagnostics: how many regions the ledger holds, of which placeholders, of which free. */
+export function addressSpaceStats(): { regions: number; attachments: number; placeholders: number; free: number } {
+  const placeholders = regions.filter((r) => r.owner === null).length;
+  return { regions: regions.length, attachments: heldBy.size, placeholders, free: freeCount };
+}
+
 /** After a failed shmat(SHM_REMAP) over a free placeholder: make sure the placeholder is still mapped. */
 export function restorePlaceholder(address: bigint): void {
   const region = regions[firstEndingAfter(address)];

@@ -82,7 +82,8 @@ describe('concurrency across processes', () => {
     expect(procRow(segment.id)!.nattch).toBe(0);
     for (const w of workers) w.child.stdin!.end('go\n');
 
-    // Sample the kernel's count while they run: never negative, never more than two per child.
+    // Sample the kernel's count while they run: never negative, never more than three per child (two attached,
+    // and shmat in progress counts twice: do_shmat holds a count of its own while the new mapping takes one).
     const samples: number[] = [];
     let finished = false;
     const all = Promise.all(workers.map((w) => w.exit)).finally(() => (finished = true));
@@ -103,7 +104,7 @@ describe('concurrency across processes', () => {
     }
     expect(samples.length).toBeGreaterThan(0);
     expect(Math.min(...samples)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...samples)).toBeLessThanOrEqual(2 * CHILDREN);
+    expect(Math.max(...samples)).toBeLessThanOrEqual(3 * CHILDREN);
 
     // The end state, from /proc and from shmctl alike.
     expect(procRow(segment.id)!.nattch).toBe(0);
