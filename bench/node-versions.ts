@@ -30,7 +30,7 @@ async function child(iterations: number, where: Placement): Promise<void> {
 }
 
 function measureOn(node: string, iterations: number, where: Placement): { node: string; p50Ns: number; p99Ns: number } {
-  const run = spawnSync(node, ['--import', 'tsx', SELF, '--child', '--iterations', String(iterations), '--pin', where], { encoding: 'utf8', timeout: 300_000 });
+  const run = spawnSync(node, ['--import', 'tsx', SELF, '--measure', '--iterations', String(iterations), '--pin', where], { encoding: 'utf8', timeout: 300_000 });
   const line = /^result (.*)$/m.exec(run.stdout);
   if (!line) throw new Error(`${node} failed (${run.status ?? run.signal}): ${run.stderr}`);
   return JSON.parse(line[1]);
@@ -69,5 +69,5 @@ async function main(): Promise<void> {
   ]);
 }
 
-if (process.argv.includes('--child')) await child(Number(option('--iterations', '100000')), option('--pin', 'none') as Placement);
+if (process.argv.includes('--measure')) await child(Number(option('--iterations', '100000')), option('--pin', 'none') as Placement);
 else if (process.argv[1] === SELF) await main();
