@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { Attachment, shmdt } from '../c/shmat.js';
 import { checkByteRange } from '../c/validate.js';
 import { usageError } from '../errors.js';
+import { checkInteger } from '../common/arguments.js';
 
 type TypedArray =
   | Int8Array
@@ -149,8 +150,14 @@ export class SegmentAttachment extends AttachmentBase {
     return bytes.length;
   }
 
-  /** Fills `length` bytes at `offset` (the rest of the segment by default) with a byte value or a string pattern. */
+  /**
+   * Fills `length` bytes at `offset` (the rest of the segment by default) with a byte value (an integer 0..255;
+   * anything else is a RangeError, not truncated as Buffer.fill would) or a string pattern (UTF-8).
+   */
   fill(value: number | string, offset = 0, length?: number): this {
+    if (typeof value === 'number') checkInteger('fill', 'value', value, 0, 255);
+    else if (typeof value !== 'string') throw new TypeError(`fill: value must be a byte (0..255) or a string, got ${typeof value}`);
+    else if (value.length === 0) throw new RangeError('fill: the pattern must not be empty');
     const range = checkByteRange(offset, length, this.size);
     this.nodeBuffer.fill(value, range.offset, range.offset + range.length);
     return this;

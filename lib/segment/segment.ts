@@ -22,6 +22,7 @@ import {
   SHM_UNLOCK,
 } from '../c/constants.js';
 import { checkMode } from '../c/validate.js';
+import { checkInteger, checkTimeoutMs } from '../common/arguments.js';
 import { ShmError, hexKey, octalMode, usageError } from '../errors.js';
 import { procRowById } from '../native/procfs.js';
 import { toStatus, type SegmentStatus } from './status.js';
@@ -284,8 +285,10 @@ export class Segment {
    * Removes the segment as soon as `count` attachments exist (across all processes): the pattern that leaks
    * nothing even if every process is killed with SIGKILL afterwards.
    */
-  async removeOnceAttached(count: number, { timeoutMs = 10_000, pollMs = 2 } = {}): Promise<void> {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
+  async removeOnceAttached(count: number, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<void> {
+    checkInteger('removeOnceAttached', 'count', count, 1);
+    const timeoutMs = checkTimeoutMs('removeOnceAttached', options.timeoutMs, 10_000);
+    const pollMs = checkInteger('removeOnceAttached', 'pollMs', options.pollMs ?? 2, 1, 60_000);
     const deadline = Date.now() + timeoutMs;
     while (this.stat().attached < count) {
       if (Date.now() >= deadline) {

@@ -23,6 +23,7 @@ import { futexWaitAt, futexWaitAtAsync, futexWakeAt } from './futex.js';
 import * as L from './ring-layout.js';
 import { SPIN_CHECK_EVERY, SpinPolicy } from './spin-policy.js';
 import { WordCopier } from './small-copy.js';
+import { INT32_MAX, checkSpin, checkTimeoutMs } from '../common/arguments.js';
 
 export interface ChannelCreateOptions {
   /** Ring size in bytes, rounded up to a power of two (at least 64, at most 2^30). Default 1 MiB. */
@@ -47,7 +48,6 @@ export const DEFAULT_SPIN = 4000;
 /** Longest single sleep: the peer's liveness is checked whenever one expires. */
 export const SLICE_MS = 50;
 const DEFAULT_CAPACITY = 1 << 20;
-const INT32_MAX = 0x7fffffff;
 
 // Int32 indices of the header words.
 const HEAD = L.i32(L.OFF_HEAD);
@@ -96,18 +96,7 @@ function isAlive(pid: number, start: number): boolean {
 }
 
 function checkTimeout(fn: string, options: TimeoutOptions | undefined): number {
-  const t = options?.timeoutMs;
-  if (t === undefined) return Infinity;
-  if (typeof t !== 'number' || Number.isNaN(t) || t < 0) {
-    throw new RangeError(`${fn}: timeoutMs must be a number >= 0 (or Infinity), got ${String(t)}`);
-  }
-  return t;
-}
-
-function checkSpin(spin: unknown): number {
-  if (spin === undefined) return DEFAULT_SPIN;
-  if (typeof spin !== 'number' || !Number.isInteger(spin) || spin < 0) throw new RangeError(`spin must be an integer >= 0, got ${String(spin)}`);
-  return spin;
+  return checkTimeoutMs(fn, options?.timeoutMs);
 }
 
 function asBytes(fn: string, bytes: unknown): Uint8Array {
@@ -160,7 +149,7 @@ export class Channel {
     return this.#spinPolicy.base;
   }
   set spin(value: number) {
-    this.#spinPolicy.base = checkSpin(value);
+    this.#spinPolicy.base = checkSpin('Channel.spin', value, DEFAULT_SPIN);
   }
 
   readonly #attachment: Attachment;
@@ -225,7 +214,7 @@ export class Channel {
     }
     const mode = options.mode ?? 0o600;
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new RangeError(`Channel.create: mode must be permission bits (0..0o777), got ${mode}`);
-    const spin = checkSpin(options.spin);
+    const spin = checkSpin('Channel.create', options.spin, DEFAULT_SPIN);
     const capacity = L.ringCapacity(requested);
     const id = shmget(IPC_PRIVATE, L.DATA_OFFSET + capacity, IPC_CREAT | mode);
     let attachment: Attachment;
@@ -250,7 +239,7 @@ export class Channel {
   /** Attaches the channel `id` made by Channel.create in another process (or this one) and returns the consumer end. */
   static open(id: number, options: ChannelOpenOptions = {}): Channel {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new TypeError(`Channel.open: id must be a shmid (integer >= 0), got ${String(id)}`);
-    const spin = checkSpin(options.spin);
+    const spin = checkSpin('Channel.open', options.spin, DEFAULT_SPIN);
     let attachment: Attachment;
     try {
       attachment = shmat(id);
@@ -581,8 +570,9 @@ export class Channel {
 
   /** Ring offset for a record of `record` bytes: at once if there is room, else after waiting for it. */
   #acquireOrWait(fn: string, record: number, options: TimeoutOptions | undefined): number {
+    const timeout = checkTimeout(fn, options); // checked even when no wait is needed
     const pos = this.#tryAcquire(record);
-    return pos >= 0 ? pos : this.#acquire(fn, record, checkTimeout(fn, options));
+    return pos >= 0 ? pos : this.#acquire(fn, record, timeout);
   }
 
   /** Waits for room: spin, then sliced futex sleeps. Returns the ring offset or throws ETIMEDOUT / EPIPE. */
@@ -709,8 +699,9 @@ export class Channel {
 
   /** Ring offset of the next record: at once if there is one, else after waiting (-1 after the timeout). */
   #nextOrWait(fn: string, options: TimeoutOptions | undefined): number {
+    const timeout = checkTimeout(fn, options); // checked even when no wait is needed
     const pos = this.#tryNext();
-    return pos >= 0 ? pos : this.#next(fn, checkTimeout(fn, options));
+    return pos >= 0 ? pos : this.#next(fn, timeout);
   }
 
   /** Waits for a message: spin, then sliced futex sleeps. Returns the ring offset, -1 on timeout; throws EPIPE. */

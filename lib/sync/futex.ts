@@ -8,6 +8,7 @@ import { attachmentOf } from '../c/attachment.js';
 import { usageError } from '../errors.js';
 import { libc } from '../native/libc.js';
 import { futexSyscall } from '../native/syscall.js';
+import { INT32_MAX, checkInteger, checkSpin, checkTimeoutMs } from '../common/arguments.js';
 
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
@@ -30,7 +31,6 @@ export const futexDefaults = {
   asyncSliceMs: 500,
 };
 
-const INT32_MAX = 0x7fffffff;
 
 /** Counters of the futex syscalls this process made (for measurements and tests: "how many FFI calls?"). */
 const counters = { wait: 0, wake: 0 };
@@ -199,13 +199,6 @@ function wordAddress(fn: string, view: unknown, index: unknown): bigint {
   return address;
 }
 
-function checkTimeout(fn: string, timeoutMs: unknown): number {
-  if (timeoutMs === undefined) return Infinity;
-  if (typeof timeoutMs !== 'number') throw new TypeError(`${fn}: timeoutMs must be a number of milliseconds, got ${typeof timeoutMs}`);
-  if (Number.isNaN(timeoutMs) || timeoutMs < 0) throw new RangeError(`${fn}: timeoutMs must be >= 0 (or Infinity), got ${timeoutMs}`);
-  return timeoutMs;
-}
-
 function checkExpected(fn: string, expected: unknown): number {
   if (typeof expected !== 'number' || !Number.isInteger(expected)) {
     throw new TypeError(`${fn}: expected must be an integer, got ${typeof expected === 'number' ? expected : typeof expected}`);
@@ -214,14 +207,6 @@ function checkExpected(fn: string, expected: unknown): number {
     throw new RangeError(`${fn}: expected ${expected} does not fit a 32-bit word`);
   }
   return expected | 0;
-}
-
-function checkSpin(fn: string, options: WaitOptions | undefined): number {
-  const spin = options?.spin ?? futexDefaults.spin;
-  if (typeof spin !== 'number' || !Number.isInteger(spin) || spin < 0) {
-    throw new RangeError(`${fn}: spin must be an integer >= 0, got ${String(spin)}`);
-  }
-  return spin;
 }
 
 /** Re-reads view[index] up to `spin` times; true when it stopped holding `expected`. */
@@ -244,8 +229,8 @@ function prepareWait(
 ): WaitResult | { address: bigint; value: number; timeout: number } {
   const address = wordAddress(fn, view, index);
   const value = checkExpected(fn, expected);
-  const timeout = checkTimeout(fn, timeoutMs);
-  const spin = checkSpin(fn, options);
+  const timeout = checkTimeoutMs(fn, timeoutMs);
+  const spin = checkSpin(fn, options?.spin, futexDefaults.spin);
   if (Atomics.load(view, index) !== value) return 'not-equal';
   if (spinUntilChanged(view, index, value, spin)) return 'not-equal';
   if (timeout === 0) return 'timed-out';
@@ -269,13 +254,8 @@ export function wait(view: Int32Array, index: number, expected: number, timeoutM
 /** Like Atomics.notify: wakes up to `count` (default: all) waiters on view[index], in any process; returns how many woke. */
 export function notify(view: Int32Array, index: number, count?: number): number {
   const address = wordAddress('notify', view, index);
-  let n = INT32_MAX;
-  if (count !== undefined && count !== Infinity) {
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-      throw new RangeError(`notify: count must be an integer >= 0 (or Infinity), got ${String(count)}`);
-    }
-    n = Math.min(count, INT32_MAX);
-  }
+  // Every waiter when no count is given (or Infinity); the kernel takes at most INT32_MAX.
+  const n = count === undefined || count === Infinity ? INT32_MAX : Math.min(checkInteger('notify', 'count', count), INT32_MAX);
   if (n === 0) return 0;
   return futexWakeAt(address, n);
 }

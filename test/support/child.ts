@@ -93,9 +93,22 @@ export interface RecordedChild {
 
 const recorded = new Set<ReturnType<typeof startChild>>();
 
+/** Starts a child program (a real .ts file, run with tsx); stdout and stderr are piped. */
+export function startProgram(path: string, args: Array<string | number> = [], options: SpawnOptions & { nodeArgs?: string[] } = {}) {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path, ...args.map(String)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...options });
+}
+
 /** Starts a child that records what it prints and how it ends; killChildren() ends the ones still running. */
 export function recordChild(code: string): RecordedChild {
-  const child = startChild(code);
+  return record(startChild(code));
+}
+
+/** recordChild for a child program file. */
+export function recordProgram(path: string, args: Array<string | number> = []): RecordedChild {
+  return record(startProgram(path, args));
+}
+
+function record(child: ReturnType<typeof startChild>): RecordedChild {
   recorded.add(child);
   const started = Date.now();
   let stdout = '';
