@@ -2,6 +2,7 @@
 // that no misuse can fault: the ArrayBuffer of a writable attachment stays valid memory after detach (see
 // address-space.ts), a read-only attachment never hands out an ArrayBuffer at all, and garbage collection
 // detaches what nobody holds any more.
+import { constants as bufferConstants } from 'node:buffer';
 import * as workerThreads from 'node:worker_threads';
 import { libc } from '../native/libc.js';
 import { koffi } from '../native/koffi.js';
@@ -25,7 +26,9 @@ export class AttachmentState implements RegionOwner {
 }
 
 const constructionToken = Symbol('sysv-shm attachment');
-/** Hidden link from a handed-out ArrayBuffer back to its attachment, so the attachment lives as long as its views. */
+/** The largest ArrayBuffer this Node makes: 2^32 on Node 20 (koffi aborts the process beyond it), 2^53 - 1 later. */
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
+/** Hidden link from a handed-out ArrayBuffer back to its attachment (a BufferOwner), so the attachment lives as long as its views. */
 const ownerLink = Symbol('sysv-shm attachment of this buffer');
 
 // GC backstop: an attachment whose object (and therefore whose ArrayBuffer) nobody can reach any more is detached,
@@ -73,9 +76,60 @@ export class Attachment {
 
   /**
    * The whole segment as an ArrayBuffer, zero copy (one per attachment, made on first use). Views made from it
-   * stay harmless after detach: they then read zeros. Absent for read-only attachments: use read().
+   * stay harmless after detach: they then read zeros. Absent for read-only attachments: use read(). A segment
+   * larger than the largest ArrayBuffer this Node makes (buffer.constants.MAX_LENGTH: 4 GiB on Node 20, less on
+   * 32-bit CPUs) has no whole buffer: a RangeError says to use window() or read().
    */
   get buffer(): ArrayBuffer {
+    this.#assertWritable('buffer');
+    const state = this.#state;
+    if (state.size > MAX_LENGTH) {
+      throw new RangeError(
+        `segment ${state.shmid} has ${state.size} bytes, more than the largest ArrayBuffer Node ${process.version} makes (${MAX_LENGTH} bytes): ` +
+          'use attachment.window(offset, length) for a part of it (or view(type, offset, length) on a SegmentAttachment), or read(offset, length)',
+      );
+    }
+    return (this.#buffer ??= this.#external(0, state.size));
+  }
+
+  /**
+   * An ArrayBuffer over `length` bytes at `offset` of the segment, zero copy, harmless after detach like buffer:
+   * for a part of a segment too large for one ArrayBuffer. Each call makes a new one.
+   */
+  window(offset: number, length: number): ArrayBuffer {
+    this.#assertWritable('window');
+    const range = checkByteRange(offset, length, this.#state.size);
+    if (range.length > MAX_LENGTH) {
+      throw new RangeError(`window: ${range.length} bytes is more than the largest ArrayBuffer Node ${process.version} makes (${MAX_LENGTH} bytes)`);
+    }
+    return this.#external(range.offset, range.length);
+  }
+
+  /** A copy of `length` bytes at `offset` (the whole segment by default). Works on read-only attachments too. */
+  read(offset = 0, length?: number): Uint8Array {
+    const state = this.#state;
+    this.#assertAttached('read');
+    const range = checkByteRange(offset, length, state.size);
+    if (range.length > MAX_LENGTH) {
+      throw new RangeError(`read: ${range.length} bytes is more than the largest Uint8Array Node ${process.version} makes (${MAX_LENGTH} bytes): read it in parts`);
+    }
+    const copy = new Uint8Array(range.length);
+    if (range.length > 0) libc().memcpyFrom(copy, state.address + BigInt(range.offset), range.length);
+    return copy;
+  }
+
+  /** An external ArrayBuffer over [offset, offset + length), linked to this attachment and never unmapped. */
+  #external(offset: number, length: number): ArrayBuffer {
+    const state = this.#state;
+    const buffer = length === 0 ? new ArrayBuffer(0) : koffi().view(state.address + BigInt(offset), length);
+    keepInPlace(buffer);
+    const owner: BufferOwner = { attachment: this, offset };
+    Object.defineProperty(buffer, ownerLink, { value: owner });
+    pin(state);
+    return buffer;
+  }
+
+  #assertWritable(what: string): void {
     const state = this.#state;
     if (state.readOnly) {
       throw usageError(
@@ -85,25 +139,7 @@ export class Attachment {
         { shmid: state.shmid },
       );
     }
-    this.#assertAttached('buffer');
-    if (!this.#buffer) {
-      const buffer = state.size === 0 ? new ArrayBuffer(0) : koffi().view(state.address, state.size);
-      keepInPlace(buffer);
-      Object.defineProperty(buffer, ownerLink, { value: this });
-      this.#buffer = buffer;
-      pin(state);
-    }
-    return this.#buffer;
-  }
-
-  /** A copy of `length` bytes at `offset` (the whole segment by default). Works on read-only attachments too. */
-  read(offset = 0, length?: number): Uint8Array {
-    const state = this.#state;
-    this.#assertAttached('read');
-    const range = checkByteRange(offset, length, state.size);
-    const copy = new Uint8Array(range.length);
-    if (range.length > 0) libc().memcpyFrom(copy, state.address + BigInt(range.offset), range.length);
-    return copy;
+    this.#assertAttached(what);
   }
 
   /** @internal For shmdt. */
@@ -156,10 +192,17 @@ function keepInPlace(buffer: ArrayBuffer): void {
   }
 }
 
-/** The attachment whose `buffer` this ArrayBuffer is, or undefined for any other buffer. */
-export function attachmentOf(buffer: ArrayBufferLike): Attachment | undefined {
-  const owner = (buffer as { [ownerLink]?: unknown })[ownerLink];
-  return owner instanceof Attachment ? owner : undefined;
+/** Which attachment an ArrayBuffer of ours belongs to, and where in the segment it starts. */
+export interface BufferOwner {
+  attachment: Attachment;
+  /** Byte offset in the segment of the buffer's first byte (0 for attachment.buffer). */
+  offset: number;
+}
+
+/** The attachment whose `buffer` (or a window of it) this ArrayBuffer is, or undefined for any other buffer. */
+export function attachmentOf(buffer: ArrayBufferLike): BufferOwner | undefined {
+  const owner = (buffer as { [ownerLink]?: unknown })[ownerLink] as BufferOwner | undefined;
+  return owner && owner.attachment instanceof Attachment ? owner : undefined;
 }
 
 export function newAttachment(state: AttachmentState): Attachment {

@@ -1,10 +1,14 @@
 // Friendly attachments: zero-copy views of a writable attachment, copying reads for a read-only one.
 // Both wrap the C-shaped Attachment, which keeps every view harmless after detach.
+import { constants as bufferConstants } from 'node:buffer';
 import { inspect } from 'node:util';
 import { Attachment, shmdt } from '../c/shmat.js';
 import { checkByteRange } from '../c/validate.js';
 import { usageError } from '../errors.js';
 import { checkInteger } from '../common/arguments.js';
+
+/** The largest ArrayBuffer this Node makes; larger segments are reached through windows. */
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 type TypedArray =
   | Int8Array
@@ -118,9 +122,11 @@ export class SegmentAttachment extends AttachmentBase {
     return (this.#nodeBuffer ??= Buffer.from(buffer));
   }
 
-  /** A typed view, e.g. view(Int32Array, 64, 4) for Atomics on four words at byte 64. */
+  /**
+   * A typed view, e.g. view(Int32Array, 64, 4) for Atomics on four words at byte 64. On a segment larger than the
+   * largest ArrayBuffer this Node makes (see Attachment.buffer), it is a view of a window of that part only.
+   */
   view<T extends TypedArray>(type: TypedArrayConstructor<T>, byteOffset = 0, length?: number): T {
-    const buffer = this.buffer;
     const size = type.BYTES_PER_ELEMENT;
     if (typeof type !== 'function' || !Number.isInteger(size)) throw new TypeError('view() takes a typed array constructor such as Int32Array');
     if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset > this.size) {
@@ -131,7 +137,19 @@ export class SegmentAttachment extends AttachmentBase {
     if (!Number.isInteger(count) || count < 0 || byteOffset + count * size > this.size) {
       throw new RangeError(`${count} elements of ${size} bytes at ${byteOffset} pass the end of the segment (${this.size} bytes)`);
     }
-    return new type(buffer, byteOffset, count);
+    if (this.#fitsOneBuffer) return new type(this.buffer, byteOffset, count);
+    return new type(this.raw.window(byteOffset, count * size), 0, count);
+  }
+
+  /** Whether the whole segment fits one ArrayBuffer here (else parts of it are reached through windows). */
+  get #fitsOneBuffer(): boolean {
+    return this.size <= MAX_LENGTH;
+  }
+
+  /** The bytes [offset, offset + length), zero copy: of the whole buffer, or of a window of a very large segment. */
+  #span(offset: number, length: number): Uint8Array {
+    if (this.#fitsOneBuffer) return this.bytes.subarray(offset, offset + length);
+    return new Uint8Array(this.raw.window(offset, length));
   }
 
   /** Copies bytes or an encoded string into the segment at `offset`; returns the number of bytes written. */
@@ -146,7 +164,7 @@ export class SegmentAttachment extends AttachmentBase {
             : undefined;
     if (!bytes) throw new TypeError('write() takes a string, an ArrayBuffer or a typed array / Buffer / DataView');
     const range = checkByteRange(offset, bytes.length, this.size);
-    this.bytes.set(bytes, range.offset);
+    this.#span(range.offset, range.length).set(bytes);
     return bytes.length;
   }
 
@@ -159,13 +177,14 @@ export class SegmentAttachment extends AttachmentBase {
     else if (typeof value !== 'string') throw new TypeError(`fill: value must be a byte (0..255) or a string, got ${typeof value}`);
     else if (value.length === 0) throw new RangeError('fill: the pattern must not be empty');
     const range = checkByteRange(offset, length, this.size);
-    this.nodeBuffer.fill(value, range.offset, range.offset + range.length);
+    const span = this.#span(range.offset, range.length);
+    Buffer.from(span.buffer, span.byteOffset, span.byteLength).fill(value);
     return this;
   }
 
   protected bytesForReading(offset: number, length: number | undefined): Uint8Array {
     const range = checkByteRange(offset, length, this.size);
-    return this.bytes.subarray(range.offset, range.offset + range.length);
+    return this.#span(range.offset, range.length);
   }
 }
 

@@ -175,13 +175,14 @@ function wordAddress(fn: string, view: unknown, index: unknown): bigint {
   if (index < 0 || index >= view.length) {
     throw new RangeError(`${fn}: index ${index} is out of range for an Int32Array of length ${view.length}`);
   }
-  const attachment = attachmentOf(view.buffer);
-  if (!attachment) {
+  const owner = attachmentOf(view.buffer);
+  if (!owner) {
     throw new TypeError(
       `${fn}: the Int32Array is not over a shared-memory segment (its buffer must be attachment.buffer from shmat()); ` +
         'futexes on ordinary memory would never see another process',
     );
   }
+  const attachment = owner.attachment;
   if (attachment.detached) {
     throw usageError(
       'ERR_SHM_DETACHED',
@@ -190,7 +191,7 @@ function wordAddress(fn: string, view: unknown, index: unknown): bigint {
       { shmid: attachment.shmid },
     );
   }
-  const byteOffset = view.byteOffset + index * 4;
+  const byteOffset = owner.offset + view.byteOffset + index * 4;
   if (byteOffset + 4 > attachment.size) {
     throw new RangeError(`${fn}: byte offset ${byteOffset} is beyond the segment's ${attachment.size} bytes`);
   }

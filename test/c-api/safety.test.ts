@@ -2,7 +2,7 @@
 // process, because a SIGSEGV would otherwise take the test runner with it.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { IPC_CREAT, IPC_PRIVATE, shmget } from '../../lib/index.js';
+import { IPC_CREAT, IPC_PRIVATE, SHM_NORESERVE, shmget } from '../../lib/index.js';
 import { childResults, procRow, removeAfterTest } from '../support/segments.js';
 
 const program = (name: string) => fileURLToPath(new URL(`programs/${name}`, import.meta.url));
@@ -213,5 +213,34 @@ describe('a platform without a koffi binary (s390x, mips64el)', () => {
     const expected = `Error: sysv-shm cannot call the C library on linux/${process.arch}: its FFI, koffi, has no binary for this platform (Cannot find the native Koffi module; did you compile it?)`;
     expect(results.shmget.startsWith(expected), results.shmget).toBe(true);
     expect(results.create.startsWith(expected), results.create).toBe(true);
+  });
+});
+
+describe('segments larger than an ArrayBuffer may be', () => {
+  it('a 5 GiB segment: windows work past 4 GiB; a whole buffer where this Node can make one, else a RangeError', (ctx) => {
+    const size = 5 * 2 ** 30;
+    if (process.arch === 'arm' || process.arch === 'ia32') ctx.skip('a 32-bit process has no room for a 5 GiB mapping');
+    const id = removeAfterTest(shmget(IPC_PRIVATE, size, IPC_CREAT | SHM_NORESERVE | 0o600));
+    const results = childResults<Record<string, unknown>>(runProgram(program('large-segment.ts'), [id], { timeoutMs: 60_000 }));
+    expect(results).toMatchObject({
+      size,
+      rawBack: [1, 2, 3],
+      windowAfterDetach: [0, 0, 0],
+      view: [1, 2, 3],
+      lastWord: 7,
+      string: 'past four GiB',
+      filled: [0, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0],
+      notified: 0,
+      waited: 'timed-out',
+    });
+    if (size > (results.maxLength as number)) {
+      // Node 20: at most 4 GiB per ArrayBuffer (koffi used to abort the process here).
+      for (const key of ['whole', 'bytes', 'dataView', 'nodeBuffer']) {
+        expect(results[key], key).toMatch(/^RangeError: segment \d+ has 5368709120 bytes, more than the largest ArrayBuffer Node v[\d.]+ makes \(\d+ bytes\): use attachment.window/);
+      }
+    } else {
+      expect(results).toMatchObject({ whole: `ok ${size}`, bytes: `ok ${size}`, dataView: `ok ${size}`, nodeBuffer: `ok ${size}` });
+    }
+    expect(procRow(id)!.nattch).toBe(0);
   });
 });
