@@ -276,18 +276,21 @@ function mapPlaceholder(start: bigint, length: bigint): boolean {
   return address !== c.MAP_FAILED;
 }
 
+/**
+ * Maps a placeholder over [start, end), detaching what was there. Returns the end it covers (further than `end` for
+ * a huge-page segment, mapped in huge-page units larger than the page-rounded size), or undefined on failure.
+ */
+export function placeholderOver(start: bigint, end: bigint): bigint | undefined {
+  if (mapPlaceholder(start, end - start)) return end;
+  const extent = mappingEnd(start);
+  if (extent !== undefined && extent > end && mapPlaceholder(start, extent - start)) return extent;
+  return undefined;
+}
+
 function replaceWithPlaceholder(region: Region): number {
-  const c = libc();
-  let mapped = mapPlaceholder(region.start, region.end - region.start);
-  if (!mapped) {
-    // A huge-page segment is mapped in huge-page units, larger than the page-rounded size we recorded.
-    const extent = mappingEnd(region.start);
-    if (extent !== undefined && extent > region.end) {
-      mapped = mapPlaceholder(region.start, extent - region.start);
-      if (mapped) region.end = extent;
-    }
-  }
-  if (!mapped) return c.errno();
+  const end = placeholderOver(region.start, region.end);
+  if (end === undefined) return libc().errno();
+  region.end = end;
   if (region.owner) removeFrom(heldBy, region.owner, region);
   region.owner = null;
   if (region.pins.size === 0) addFree(region);

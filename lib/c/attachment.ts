@@ -9,10 +9,13 @@ import { koffi } from '../native/koffi.js';
 import { ShmError, errnoError, usageError } from '../errors.js';
 import { checkByteRange } from './validate.js';
 import { pin, releaseOwner, unpin, type RegionOwner } from './address-space.js';
+import { forgetSlot, markTainted, type Slot } from './threads.js';
 
 /** The mutable facts of one attachment, kept apart from the public object so the GC backstop can use them. */
 export class AttachmentState implements RegionOwner {
   detached = false;
+  /** Its entry in the table of every thread's attachments (threads.ts), or -1. */
+  slot: Slot = -1;
   /** Part of the range was mapped over by shmat(SHM_REMAP): the memory is no longer this attachment's. */
   superseded = false;
   constructor(
@@ -39,6 +42,7 @@ const collected = new FinalizationRegistry<AttachmentState>((state) => {
   if (!state.detached) {
     state.detached = true;
     releaseOwner(state, () => libc().shmdt(state.address));
+    forgetSlot(state.slot);
   }
 });
 
@@ -126,6 +130,7 @@ export class Attachment {
     const owner: BufferOwner = { attachment: this, offset };
     Object.defineProperty(buffer, ownerLink, { value: owner });
     pin(state);
+    markTainted(state.slot);
     return buffer;
   }
 
@@ -225,6 +230,7 @@ export function detach(attachment: unknown): void {
     throw errnoError({ syscall: 'shmdt', call: `shmdt(0x${state.address.toString(16)})`, shmid: state.shmid }, failure);
   }
   state.detached = true;
+  forgetSlot(state.slot);
 }
 
 export { ShmError };

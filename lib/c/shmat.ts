@@ -5,6 +5,7 @@ import { IPC_STAT, SHM_EXEC, SHM_RDONLY, SHM_REMAP, SHM_RND, describeShmatFlags 
 import { Attachment, AttachmentState, detach, newAttachment } from './attachment.js';
 import { claim, isTainted, ownsRange, restorePlaceholder, reusableAddress } from './address-space.js';
 import { scratchBuffer } from './shmctl.js';
+import { record } from './threads.js';
 import { checkAddress, checkFlags, checkShmid } from './validate.js';
 
 export interface ShmatOptions {
@@ -85,6 +86,7 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
   c.madvise(address, Number(length), c.abi.constants.MADV_DONTFORK);
   const state = new AttachmentState(id, address, size, (flags & SHM_RDONLY) !== 0, address + length);
   for (const displaced of claim(address, address + length, state)) (displaced as AttachmentState).superseded = true;
+  state.slot = record(id, address, address + length);
   return newAttachment(state);
 }
 
