@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import * as lib from '../index.js';
 import { Segment, ShmError, remove, shmat as libShmat, shmctl, shmdt, shmget as libShmget, IPC_CREAT, IPC_STAT, type Attachment } from '../index.js';
-import { cancelRemoveOnExit, isRemovedOnExit, removeOnExit } from '../segment/remove-on-exit.js';
+import { cancelRemoveOnExit, isRemovedOnExit, removeOnExit, suspendSigintListener } from '../segment/remove-on-exit.js';
 import { Watch, hexdumpText, lsText, type Bytes, type WatchOptions } from './helpers.js';
 import type { ListView } from '../cli/format.js';
 
@@ -228,6 +228,9 @@ export function startSession(options: ReplSessionOptions = {}): ReplSession {
     terminal,
     useGlobal: true, // one realm: typed arrays and ArrayBuffers made at the prompt are the library's own kinds
     ignoreUndefined: true,
+    // Ctrl-C during a blocking call (wait(), receive() with no timeout) ends that input and returns to the prompt:
+    // the library's synchronous waits return to JavaScript between short sleeps, where V8 stops them.
+    breakEvalOnSigint: true,
   });
   if (feed) {
     const displayPrompt = server.displayPrompt.bind(server);
@@ -268,7 +271,11 @@ export function startSession(options: ReplSessionOptions = {}): ReplSession {
         if ((error as { incomplete?: boolean }).incomplete) return callback(new repl.Recoverable(error as Error), undefined);
         js = code; // let Node report the syntax error in its own words
       }
-      return defaultEval.call(this, js, ctx, file, callback);
+      const restore = suspendSigintListener();
+      return defaultEval.call(this, js, ctx, file, (error, result) => {
+        restore();
+        callback(error, result);
+      });
     };
     (server as { eval: repl.REPLEval }).eval = evaluate;
   }

@@ -8,6 +8,7 @@ import { attachmentOf } from '../c/attachment.js';
 import { usageError } from '../errors.js';
 import { libc } from '../native/libc.js';
 import { futexSyscall } from '../native/syscall.js';
+import { runPendingTerminationListeners } from '../native/signals.js';
 import { INT32_MAX, checkInteger, checkSpin, checkTimeoutMs } from '../common/arguments.js';
 
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
@@ -92,8 +93,16 @@ function unexpected(syscall: string, errnoValue: number, address: bigint): Error
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * FUTEX_WAIT on the word at `address` while it holds `expected`, for at most `timeoutMs` (Infinity: no limit).
- * EINTR retries with the remaining time; EAGAIN is 'not-equal'; ETIMEDOUT is 'timed-out'.
+ * The longest single sleep of a synchronous wait. With a timeout the kernel ends the sleep with EINTR when a signal
+ * comes to this thread; between sleeps the wait runs the listeners of a termination signal that came (see
+ * native/signals.ts), and V8 gets to act on a pending termination (the REPL's Ctrl-C).
+ */
+const SLEEP_SLICE_MS = 50;
+
+/**
+ * FUTEX_WAIT on the word at `address` while it holds `expected`, for at most `timeoutMs` (Infinity: no limit), in
+ * slices of SLEEP_SLICE_MS. EAGAIN is 'not-equal'; ETIMEDOUT at the deadline is 'timed-out'; a slice that ends
+ * (EINTR, or its own timeout) sleeps again with the time left.
  */
 export function futexWaitAt(address: bigint, expected: number, timeoutMs: number): WaitResult {
   const o = futexOps();
@@ -102,12 +111,13 @@ export function futexWaitAt(address: bigint, expected: number, timeoutMs: number
   let remaining = timeoutMs;
   for (;;) {
     counters.wait++;
-    const r = sys.call(address, o.wait, expected | 0, timespec(remaining));
+    const slice = remaining < SLEEP_SLICE_MS ? remaining : SLEEP_SLICE_MS;
+    const r = sys.call(address, o.wait, expected | 0, timespec(slice));
     if (r >= 0) return 'ok';
     const errnoValue = -r;
     if (errnoValue === o.EAGAIN) return 'not-equal';
-    if (errnoValue === o.ETIMEDOUT) return 'timed-out';
-    if (errnoValue !== o.EINTR) throw unexpected('futex', errnoValue, address);
+    if (errnoValue !== o.ETIMEDOUT && errnoValue !== o.EINTR) throw unexpected('futex', errnoValue, address);
+    runPendingTerminationListeners();
     if (deadline !== Infinity) {
       remaining = deadline - now();
       if (remaining <= 0) return 'timed-out';

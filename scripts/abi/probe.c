@@ -140,6 +140,7 @@ PROBE_FIELD_EXPANDED(PROBE_TRY_STRUCT, PROBE_TRY_NAME, PROBE_TRY_FIELD)
 #  include <linux/shm.h>      /* struct shmid64_ds via <asm/shmbuf.h>, SHM_* */
 #  include <linux/mman.h>     /* PROT_*, MAP_* */
 #  include <linux/futex.h>    /* FUTEX_* */
+#  include <asm/fcntl.h>      /* O_*, F_GETFL */
 #  include <asm/errno.h>
 #  include <asm/unistd.h>     /* __NR_* */
 #else
@@ -148,6 +149,7 @@ PROBE_FIELD_EXPANDED(PROBE_TRY_STRUCT, PROBE_TRY_NAME, PROBE_TRY_FIELD)
 #  include <sys/shm.h>
 #  include <sys/mman.h>
 #  include <sys/syscall.h>
+#  include <fcntl.h>          /* O_*, F_GETFL, SPLICE_F_* (_GNU_SOURCE) */
 #  include <errno.h>
 #  include <time.h>
 #  include <unistd.h>
@@ -283,6 +285,24 @@ PROBE_CONST(FUTEX_BITSET_MATCH_ANY)
 #endif
 #ifdef FUTEX_CLOCK_REALTIME
 PROBE_CONST(FUTEX_CLOCK_REALTIME)
+#endif
+#ifdef O_WRONLY
+PROBE_CONST(O_WRONLY)
+#endif
+#ifdef O_RDWR
+PROBE_CONST(O_RDWR)
+#endif
+#ifdef O_NONBLOCK
+PROBE_CONST(O_NONBLOCK)
+#endif
+#ifdef O_CLOEXEC
+PROBE_CONST(O_CLOEXEC)
+#endif
+#ifdef F_GETFL
+PROBE_CONST(F_GETFL)
+#endif
+#ifdef SPLICE_F_NONBLOCK
+PROBE_CONST(SPLICE_F_NONBLOCK)
 #endif
 #ifdef _SC_PAGESIZE
 /* an enum on glibc (the macro expands to the enumerator), a macro on musl */

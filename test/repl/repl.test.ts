@@ -160,6 +160,38 @@ describe('npm run repl, through stdin', () => {
   });
 });
 
+describe('Ctrl-C in the REPL', () => {
+  it('SIGINT during a blocking wait() ends that input and returns to the prompt; leaving still cleans up', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', REPL], { cwd: ROOT, env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
+    const until = async (pattern: RegExp) => {
+      for (let i = 0; i < 400 && !pattern.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(out).toMatch(pattern);
+    };
+    try {
+      child.stdin.write("const s = Segment.create({ size: 64 }); const a = s.attach(); console.log('ID', s.id)\n");
+      await until(/ID \d+/);
+      const id = removeAfterTest(Number(/ID (\d+)/.exec(out)![1]));
+      child.stdin.write("console.log('BLOCKING'); wait(a.view(Int32Array, 0, 1), 0, 0)\n");
+      await until(/BLOCKING/);
+      await new Promise((r) => setTimeout(r, 200)); // asleep in the kernel
+      child.kill('SIGINT');
+      await until(/interrupted by `SIGINT`/);
+      child.stdin.write("console.log('AFTER', 6 * 7)\n");
+      await until(/AFTER 42/);
+      child.stdin.end('.exit\n');
+      expect(await exited).toEqual([0, null]);
+      expect(out).toContain(`Leaving: detached 1 attachment; removed segment ${id} (created here).`);
+      expect(procRow(id)).toBeUndefined();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('REPL session in a terminal', () => {
   it('keeps history in the file SYSV_SHM_REPL_HISTORY names', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sysv-shm-repl-'));
