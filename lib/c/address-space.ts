@@ -20,6 +20,7 @@
 // SHM_RDONLY over memory old views may still write.
 import { readFileSync, readdirSync } from 'node:fs';
 import { libc } from '../native/libc.js';
+import { OrderedRanges } from './ordered-ranges.js';
 
 /** What a region currently holds: a live attachment (by its state object) or a placeholder. */
 export interface RegionOwner {
@@ -41,8 +42,8 @@ interface Region {
   tainted: boolean;
 }
 
-/** Every region, sorted by start, never overlapping. */
-const regions: Region[] = [];
+/** Every region, in address order, never overlapping. */
+const regions = new OrderedRanges<Region>();
 /** The regions each live owner holds (one, unless SHM_REMAP cut it up). */
 const heldBy = new Map<RegionOwner, Region[]>();
 /** The regions each owner's ArrayBuffer reaches, for unpin. */
@@ -81,21 +82,12 @@ function removeFree(region: Region): void {
   if (set.size === 0) freeByClass.delete(key);
 }
 
-/** Index of the first region whose end is past `address` (the one containing it, or the next one). */
-function firstEndingAfter(address: bigint): number {
-  let low = 0;
-  let high = regions.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (regions[middle].end <= address) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
 function within(start: bigint, end: bigint): Region[] {
   const found: Region[] = [];
-  for (let i = firstEndingAfter(start); i < regions.length && regions[i].start < end; i++) found.push(regions[i]);
+  for (const region of regions.from(start)) {
+    if (region.start >= end) break;
+    found.push(region);
+  }
   return found;
 }
 
@@ -114,7 +106,7 @@ function removeFrom<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 function forget(region: Region): void {
-  regions.splice(regions.indexOf(region, firstEndingAfter(region.start)), 1);
+  regions.remove(region);
   if (region.owner) removeFrom(heldBy, region.owner, region);
   for (const pin of region.pins) pinnedBy.get(pin)?.delete(region);
   removeFree(region);
@@ -122,14 +114,13 @@ function forget(region: Region): void {
 
 /** Cuts the region that straddles `at` in two, so that `at` is a region boundary. */
 function splitAt(at: bigint): void {
-  const index = firstEndingAfter(at);
-  const region = regions[index];
+  const region = regions.firstEndingAfter(at);
   if (!region || !(region.start < at && at < region.end)) return;
   const wasFree = isFree(region);
   if (wasFree) removeFree(region);
   const tail: Region = { start: at, end: region.end, owner: region.owner, pins: new Set(region.pins), tainted: region.tainted };
   region.end = at;
-  regions.splice(index + 1, 0, tail);
+  regions.insert(tail);
   if (tail.owner) addTo(heldBy, tail.owner, tail);
   for (const pin of tail.pins) pinnedBy.get(pin)!.add(tail);
   if (wasFree) {
@@ -170,7 +161,7 @@ export function claim(start: bigint, end: bigint, owner: RegionOwner): Set<Regio
     if (old.owner) displaced.add(old.owner);
     forget(old);
   }
-  regions.splice(firstEndingAfter(start), 0, region);
+  regions.insert(region);
   addTo(heldBy, owner, region);
   for (const pin of region.pins) pinnedBy.get(pin)!.add(region);
   return displaced;
@@ -242,13 +233,14 @@ export function reusableAddress(length: bigint, shmlba: bigint): bigint | undefi
 
 /** For tests and diagnostics: how many regions the ledger holds, of which placeholders, of which free. */
 export function addressSpaceStats(): { regions: number; attachments: number; placeholders: number; free: number } {
-  const placeholders = regions.filter((r) => r.owner === null).length;
-  return { regions: regions.length, attachments: heldBy.size, placeholders, free: freeCount };
+  let placeholders = 0;
+  for (const region of regions) if (region.owner === null) placeholders++;
+  return { regions: regions.size, attachments: heldBy.size, placeholders, free: freeCount };
 }
 
 /** After a failed shmat(SHM_REMAP) over a free placeholder: make sure the placeholder is still mapped. */
 export function restorePlaceholder(address: bigint): void {
-  const region = regions[firstEndingAfter(address)];
+  const region = regions.firstEndingAfter(address);
   if (!region || region.owner !== null || region.start > address) return;
   const c = libc();
   const k = c.abi.constants;

@@ -43,6 +43,8 @@ const words = new Int32Array(shared); // length-tracking: sees the table grow, w
 const addresses = new BigInt64Array(shared);
 /** Where this thread looks for a free slot next. */
 let cursor = 0;
+/** Slots this thread freed, taken again first: finding a free one never scans the live ones. */
+const freedHere: number[] = [];
 
 /** Ends a worker's attachments when it exits; registered in every thread that loaded the library. */
 diagnostics.subscribe('worker_threads', (message) => {
@@ -61,20 +63,18 @@ function slots(): number {
 
 /** Records a live attachment of this thread. */
 export function record(shmid: number, address: bigint, end: bigint): Slot {
+  while (freedHere.length > 0) {
+    const slot = freedHere.pop()!;
+    if (Atomics.compareExchange(words, slot * SLOT_INT32, FREE, CLAIMED) === FREE) return fill(slot, shmid, address, end);
+  }
   for (;;) {
     const count = slots();
     for (let n = 0; n < count; n++) {
       const slot = (cursor + n) % count;
       const base = slot * SLOT_INT32;
       if (Atomics.load(words, base) !== FREE || Atomics.compareExchange(words, base, FREE, CLAIMED) !== FREE) continue;
-      words[base + 1] = threadId;
-      words[base + 2] = shmid;
-      words[base + 3] = 0;
-      addresses[slot * (SLOT_INT32 / 2) + 2] = BigInt.asIntN(64, address);
-      addresses[slot * (SLOT_INT32 / 2) + 3] = BigInt.asIntN(64, end);
-      Atomics.store(words, base, LIVE);
       cursor = slot + 1;
-      return slot;
+      return fill(slot, shmid, address, end);
     }
     if (count >= MAX_SLOTS) return -1;
     try {
@@ -86,6 +86,18 @@ export function record(shmid: number, address: bigint, end: bigint): Slot {
   }
 }
 
+/** Writes a claimed slot and publishes it. */
+function fill(slot: number, shmid: number, address: bigint, end: bigint): Slot {
+  const base = slot * SLOT_INT32;
+  words[base + 1] = threadId;
+  words[base + 2] = shmid;
+  words[base + 3] = 0;
+  addresses[slot * (SLOT_INT32 / 2) + 2] = BigInt.asIntN(64, address);
+  addresses[slot * (SLOT_INT32 / 2) + 3] = BigInt.asIntN(64, end);
+  Atomics.store(words, base, LIVE);
+  return slot;
+}
+
 /** An ArrayBuffer was made over the attachment: if its worker dies, the range gets a placeholder. */
 export function markTainted(slot: Slot): void {
   if (slot >= 0) Atomics.or(words, slot * SLOT_INT32 + 3, TAINTED);
@@ -93,7 +105,9 @@ export function markTainted(slot: Slot): void {
 
 /** The attachment was detached by its own thread. */
 export function forgetSlot(slot: Slot): void {
-  if (slot >= 0) Atomics.store(words, slot * SLOT_INT32, FREE);
+  if (slot < 0) return;
+  Atomics.store(words, slot * SLOT_INT32, FREE);
+  freedHere.push(slot);
 }
 
 /** Detaches what the thread `tid` (ended) left attached. */
