@@ -122,6 +122,19 @@ export class Attachment {
     return copy;
   }
 
+  /**
+   * Copies bytes of the segment at `offset` into `target` (as many as it holds; fewer at the end of the segment)
+   * and returns how many: read() without allocating. Works on read-only attachments too.
+   */
+  readInto(target: Uint8Array, offset = 0): number {
+    const state = this.#state;
+    if (!(target instanceof Uint8Array)) throw new TypeError('readInto: target must be a Uint8Array');
+    this.#assertAttached('readInto');
+    const range = checkByteRange(offset, Math.min(target.length, state.size - Math.min(offset, state.size)), state.size);
+    if (range.length > 0) libc().memcpyFrom(target.subarray(0, range.length), state.address + BigInt(range.offset), range.length);
+    return range.length;
+  }
+
   /** An external ArrayBuffer over [offset, offset + length), linked to this attachment and never unmapped. */
   #external(offset: number, length: number): ArrayBuffer {
     const state = this.#state;

@@ -12,11 +12,14 @@ export class UsageError extends Error {
   }
 }
 
-/** Where a command writes and reads; process.stdout/stderr/stdin when run as a program. */
+/**
+ * Where a command writes and reads; process.stdout/stderr when run as a program. No stdin means this process's own
+ * fd 0, read directly: touching process.stdin would make a pipe there non-blocking and read ahead of what is asked.
+ */
 export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  stdin: NodeJS.ReadableStream;
+  stdin?: NodeJS.ReadableStream;
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>;

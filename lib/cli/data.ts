@@ -1,7 +1,10 @@
-// Bytes: cat (raw to stdout), hexdump (hexdump -C), write (stdin into the segment).
-import { Segment, type ReadOnlySegmentAttachment } from '../index.js';
+// Bytes: cat (raw to stdout), hexdump (hexdump -C), write (stdin into the segment). All three work in bounded
+// memory whatever the segment's size: cat and hexdump stream the segment a chunk at a time (stream.ts), and write
+// reads no more of stdin than could fit.
+import { Segment } from '../index.js';
 import { UsageError, parseCount, parseId, str, write, type Command, type Io } from './args.js';
-import { hexdumpLines } from './format.js';
+import { HexdumpStream } from './hexdump.js';
+import { CHUNK, readAtMost, readRange, writeAll } from './stream.js';
 
 const rangeOptions = {
   offset: { type: 'string', short: 'o' },
@@ -21,25 +24,6 @@ function target(command: string, values: Record<string, unknown>, positionals: s
   };
 }
 
-/** Attaches read-only for as long as `use` runs. */
-async function withReadOnly<T>(id: number, use: (attachment: ReadOnlySegmentAttachment) => Promise<T>): Promise<T> {
-  const attachment = Segment.fromId(id).attach({ readOnly: true });
-  try {
-    return await use(attachment);
-  } finally {
-    attachment.detach();
-  }
-}
-
-function checkRange(size: number, offset: number, length: number | undefined): number {
-  if (offset > size) throw new RangeError(`offset ${offset} is past the end of the segment (${size} bytes)`);
-  const n = length ?? size - offset;
-  if (offset + n > size) throw new RangeError(`${n} bytes at offset ${offset} pass the end of the segment (${size} bytes)`);
-  return n;
-}
-
-const CHUNK = 1 << 20;
-
 /** The options part of the help of the commands that read a range of a segment. */
 const RANGE_HELP = `Options:
   -o, --offset <n>  start at this byte (decimal, 0x hex, or with K, M)
@@ -52,19 +36,16 @@ export const cat: Command = {
   summary: 'write a segment\'s bytes to stdout',
   help: `Usage: sysv-shm cat <id> [--offset <n>] [--length <n>]
 
-Writes the segment's raw bytes to stdout (attached read-only, then detached).
+Writes the segment's raw bytes to stdout, read through read-only attachments a
+chunk at a time: any size streams in bounded memory.
 Pipe it: sysv-shm cat 32769 | xxd, or --length 5 to see a string.
 
 ${RANGE_HELP}`,
   options: rangeOptions,
   async run(values, positionals, io) {
     const { id, offset, length } = target('cat', values, positionals);
-    await withReadOnly(id, async (attachment) => {
-      const n = checkRange(attachment.size, offset, length);
-      for (let at = offset; at < offset + n; at += CHUNK) {
-        await write(io.stdout, attachment.read(at, Math.min(CHUNK, offset + n - at)));
-      }
-    });
+    await readRange(id, offset, length, (chunk) => writeAll(io.stdout, chunk));
+    await write(io.stdout, ''); // everything written
     return 0;
   },
 };
@@ -75,26 +56,22 @@ export const hexdump: Command = {
   help: `Usage: sysv-shm hexdump <id> [--offset <n>] [--length <n>]
 
 Shows the segment's bytes as hexdump -C does: offset, 16 bytes in hex, the
-printable ones as text; runs of identical lines are squeezed into "*".
+printable ones as text; runs of identical lines are squeezed into "*". With
+--offset and --length, prints what hexdump -C -s <n> -n <n> prints. Streams any
+size in bounded memory.
 
 ${RANGE_HELP}`,
   options: rangeOptions,
   async run(values, positionals, io) {
     const { id, offset, length } = target('hexdump', values, positionals);
-    await withReadOnly(id, async (attachment) => {
-      const n = checkRange(attachment.size, offset, length);
-      const lines = hexdumpLines(attachment.read(offset, n), offset);
-      await write(io.stdout, lines.map((line) => line + '\n').join(''));
-    });
+    const dump = new HexdumpStream(offset);
+    const lines = Buffer.allocUnsafe(HexdumpStream.outputBound(CHUNK)); // one output buffer for every chunk
+    await readRange(id, offset, length, (chunk) => writeAll(io.stdout, dump.push(chunk, lines)));
+    // hexdump -n 0 prints nothing, not even the offset.
+    await write(io.stdout, length === 0 ? '' : dump.end());
     return 0;
   },
 };
-
-async function readAll(stdin: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
-}
 
 export const writeCommand: Command = {
   name: 'write',
@@ -102,7 +79,8 @@ export const writeCommand: Command = {
   help: `Usage: sysv-shm write <id> [--offset <n>] < data
 
 Copies everything on stdin into the segment at --offset (default 0); nothing
-else changes. Fails, writing nothing, if the data does not fit.
+else changes. Fails, writing nothing, if the data does not fit: it reads at
+most one byte more than fits, so an endless input fails at once.
   printf 'hello\\0' | sysv-shm write 32769 --offset 64
 
 Options:
@@ -116,13 +94,18 @@ Options:
     const segment = Segment.fromId(id);
     // Check the size before waiting on stdin, so that a wrong id fails at once.
     if (offset > segment.size) throw new RangeError(`offset ${offset} is past the end of the segment (${segment.size} bytes)`);
-    const data = await readAll(io.stdin);
-    if (offset + data.length > segment.size) {
-      throw new RangeError(`${data.length} bytes at offset ${offset} do not fit in the segment (${segment.size} bytes); nothing was written`);
+    // Read one byte more than fits: if it comes, the data does not fit, and the rest of stdin stays unread.
+    const room = segment.size - offset;
+    const { pieces, length } = await readAtMost(io.stdin, room + 1);
+    if (length > room) {
+      throw new RangeError(
+        `the data does not fit: stdin has more than the ${room} bytes from offset ${offset} to the end of the segment (${segment.size} bytes); nothing was written`,
+      );
     }
     using attachment = segment.attach();
-    attachment.write(data, offset);
-    if (values.verbose) await write(io.stdout, `wrote ${data.length} bytes at offset ${offset} of segment ${id}\n`);
+    let at = offset;
+    for (const piece of pieces) at += attachment.write(piece, at);
+    if (values.verbose) await write(io.stdout, `wrote ${length} bytes at offset ${offset} of segment ${id}\n`);
     return 0;
   },
 };

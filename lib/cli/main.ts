@@ -41,7 +41,7 @@ Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
 }
 
 /** Runs the command line `args` (without node and the script); returns the exit status. */
-export async function main(args: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+export async function main(args: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [name, ...rest] = args;
   let command: Command | undefined;
   try {

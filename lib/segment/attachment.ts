@@ -58,6 +58,11 @@ abstract class AttachmentBase {
     return this.raw.read(offset, length);
   }
 
+  /** Copies bytes at `offset` into `target` (as many as fit; fewer at the end) and returns how many: no allocation. */
+  readInto(target: Uint8Array, offset = 0): number {
+    return this.raw.readInto(target, offset);
+  }
+
   /**
    * Decodes a string at `offset`. Without `length` it reads up to the first NUL byte (C strings), or to the
    * end of the segment.

@@ -1,12 +1,17 @@
 // The sysv-shm command as a subprocess, against real segments, compared with util-linux 2.38's ipcs, ipcmk, ipcrm
 // and hexdump (LC_ALL=C, TZ=UTC for both sides). Other processes' segments come and go meanwhile, so tables are
 // compared on their title, header and the rows of this test's segments.
-import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
+import { PassThrough } from 'node:stream';
 import { Segment, ftok, list, type SegmentAttachment } from '../../lib/index.js';
+import { main } from '../../lib/cli/main.js';
+import { CHUNK, WINDOW } from '../../lib/cli/stream.js';
 import { ROOT } from '../support/child.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 
@@ -283,7 +288,7 @@ describe('sysv-shm cat, hexdump, write', () => {
     removeAfterTest(segment.id);
     const tooBig = cli(['write', segment.id, '--offset', '10', '-v'], { input: 'more than six' });
     expect(tooBig.status).toBe(1);
-    expectOneLineError(tooBig, /^sysv-shm write: RangeError: 13 bytes at offset 10 do not fit in the segment \(16 bytes\); nothing was written/);
+    expectOneLineError(tooBig, /^sysv-shm write: RangeError: the data does not fit: stdin has more than the 6 bytes from offset 10 to the end of the segment \(16 bytes\); nothing was written/);
     expect(cli(['cat', segment.id]).raw).toEqual(Buffer.alloc(16));
     expect(cli(['cat', segment.id, '--length', '17']).status).toBe(1);
     for (const args of [['cat'], ['cat', 'x1'], ['hexdump', segment.id, '--offset', 'ten'], ['write', segment.id, segment.id]]) {
@@ -295,30 +300,279 @@ describe('sysv-shm cat, hexdump, write', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// Any size, in bounded memory. The memory bound is about the command as installed: built JavaScript on plain Node.
+// Through tsx (npm run cli) the loader alone makes the process about 85 MB, so these tests run lib/ built with
+// esbuild into a temporary folder (under a second), with a preload that writes the process's peak resident memory
+// (VmHWM, which also counts the segment's pages the process had mapped in) to fd 3 as it exits.
+const PEAK_PRELOAD =
+  'data:text/javascript,' +
+  encodeURIComponent(`import { readFileSync, writeSync } from 'node:fs';
+process.on('exit', () => writeSync(3, /VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));`);
+const MB = 1_000_000;
+
+interface Streamed {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  /** sha256 of stdout, and its length: outputs of hundreds of MB are hashed as they come, never held. */
+  sha256: string;
+  bytes: number;
+  /** Peak resident memory in bytes, for a child run with the preload. */
+  peak?: number;
+}
+
+/** Runs a program to its end (SIGKILL after 240 s), stdin from /dev/null. */
+function streamed(command: string, args: Array<string | number>, options: { peak?: boolean } = {}): Promise<Streamed> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args.map(String), { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe', options.peak ? 'pipe' : 'ignore'] });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let stderr = '';
+    let peak = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} still running after 240 s`));
+    }, 240_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.stdio[3]?.on('data', (chunk: Buffer) => (peak += chunk.toString('utf8')));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stderr, sha256: hash.digest('hex'), bytes, peak: options.peak ? Number(peak) * 1024 : undefined });
+    });
+  });
+}
+
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A segment and a sparse file with the same bytes, written through `put`. */
+function segmentAndFile(dir: string, size: number, fill: (put: (at: number, bytes: Uint8Array) => void) => void) {
+  const segment = Segment.create({ size, noReserve: true });
+  removeAfterTest(segment.id);
+  const file = join(dir, `segment-${segment.id}`);
+  const fd = openSync(file, 'w');
+  const attachment = segment.attach();
+  try {
+    ftruncateSync(fd, size);
+    fill((at, bytes) => {
+      attachment.write(bytes, at);
+      writeSync(fd, bytes, 0, bytes.length, at);
+    });
+  } finally {
+    attachment.detach();
+    closeSync(fd);
+  }
+  return { segment, file };
+}
+
+/** Numbers from a fixed seed, so that a failure can be run again. */
+function seeded(seed: number) {
+  return () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
+}
+
+describe('sysv-shm cat, hexdump, write: any size, in bounded memory', () => {
+  let work = '';
+  /** lib/cli/main.ts built with esbuild: what the installed command runs, without tsx's loader. */
+  let builtMain = '';
+  const built = (args: Array<string | number>, options: { peak?: boolean } = {}) =>
+    streamed(process.execPath, [...(options.peak ? ['--import', PEAK_PRELOAD] : []), builtMain, ...args], options);
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'sysv-shm-cli-large-'));
+    const out = join(work, 'built');
+    const lib = join(ROOT, 'lib');
+    const entryPoints = readdirSync(lib, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => join(lib, file));
+    await build({ entryPoints, outdir: join(out, 'lib'), outbase: lib, format: 'esm', platform: 'node', target: `node${process.versions.node}`, logLevel: 'error' });
+    writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+    symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules')); // koffi
+    builtMain = join(out, 'lib/cli/main.js');
+  }, 120_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('hexdump and cat stream a 256 MiB segment: what hexdump -C prints and the bytes themselves, in under 100 MB', async () => {
+    const size = 256 << 20;
+    const { segment, file } = segmentAndFile(work, size, (put) => {
+      put(0, Buffer.from('sysv-shm hexdump of a large segment\n'));
+      put(4 * CHUNK - 1000, randomBytes(70_000)); // across chunk boundaries
+      put(3 * WINDOW - 4001, Buffer.alloc(12_000, 'sixteen bytes!!\n')); // identical rows, squeezed across a window boundary
+      put((100 << 20) + 7, randomBytes(333));
+      put(size - 41, Buffer.from('the last 41 bytes, at the very end: done.'));
+    });
+
+    const expected = await streamed('hexdump', ['-C', file]);
+    expect(expected.status).toBe(0);
+    const dump = await built(['hexdump', segment.id], { peak: true });
+    expect(dump.status, dump.stderr).toBe(0);
+    expect(dump.stderr).toBe('');
+    expect({ sha256: dump.sha256, bytes: dump.bytes }).toEqual({ sha256: expected.sha256, bytes: expected.bytes });
+    expect(dump.peak!, `hexdump's peak resident memory: ${(dump.peak! / MB).toFixed(1)} MB`).toBeLessThan(100 * MB);
+
+    // A range, with offsets that cut rows: hexdump -s -n prints the same addresses.
+    const [offset, length] = [0x12345, (200 << 20) + 3];
+    const rangeExpected = await streamed('hexdump', ['-C', '-s', offset, '-n', length, file]);
+    const range = await built(['hexdump', segment.id, '--offset', '0x12345', '--length', length]);
+    expect(range.status, range.stderr).toBe(0);
+    expect({ sha256: range.sha256, bytes: range.bytes }).toEqual({ sha256: rangeExpected.sha256, bytes: rangeExpected.bytes });
+
+    const raw = await built(['cat', segment.id], { peak: true });
+    expect(raw.status, raw.stderr).toBe(0);
+    expect({ sha256: raw.sha256, bytes: raw.bytes }).toEqual({ sha256: await sha256OfFile(file), bytes: size });
+    expect(raw.peak!, `cat's peak resident memory: ${(raw.peak! / MB).toFixed(1)} MB`).toBeLessThan(100 * MB);
+    expect(procRow(segment.id)?.nattch).toBe(0);
+  }, 300_000);
+
+  it('hexdump matches hexdump -C -s -n for ranges that start and end anywhere across chunks and attachments', async () => {
+    // Rows drawn from a few patterns, in runs of random lengths: squeezes start and end everywhere, also across the
+    // chunks the command reads and the attachments it reads them through.
+    const size = 2 * WINDOW + 100_003;
+    const random = seeded(0x5eed);
+    const rows = [Buffer.alloc(16), randomBytes(16), Buffer.from('0123456789abcdef'), randomBytes(16)];
+    const { segment, file } = segmentAndFile(work, size, (put) => {
+      for (let at = 0; at < size; ) {
+        const row = rows[Math.floor(random() * rows.length)];
+        const run = Math.min(random() < 0.5 ? 1 : Math.floor(random() * 20_000), Math.ceil((size - at) / 16));
+        const bytes = Buffer.alloc(Math.min(run * 16, size - at), row);
+        put(at, bytes);
+        at += bytes.length;
+      }
+    });
+    const ranges: Array<[number, number | undefined]> = [
+      [0, undefined],
+      [1, undefined],
+      [15, size - 31],
+      [CHUNK - 5, CHUNK + 37],
+      [WINDOW - 16, 33],
+      [WINDOW - 100_000, 300_017],
+      [size - 7, undefined],
+      [size, undefined], // nothing left: hexdump -C -s still prints the end offset
+      [4096, 0], // -n 0: nothing at all
+    ];
+    for (const [offset, length] of ranges) {
+      const expected = await streamed('hexdump', ['-C', '-s', offset, ...(length === undefined ? [] : ['-n', length]), file]);
+      const ours = await built(['hexdump', segment.id, '--offset', offset, ...(length === undefined ? [] : ['--length', length])]);
+      expect(ours.status, ours.stderr).toBe(0);
+      expect({ sha256: ours.sha256, bytes: ours.bytes }, `--offset ${offset} --length ${length}`).toEqual({ sha256: expected.sha256, bytes: expected.bytes });
+    }
+    const expectedRaw = readFileSync(file).subarray(CHUNK - 5, 3 * CHUNK);
+    const raw = await built(['cat', segment.id, '--offset', CHUNK - 5, '--length', expectedRaw.length]);
+    expect({ sha256: raw.sha256, bytes: raw.bytes }).toEqual({ sha256: createHash('sha256').update(expectedRaw).digest('hex'), bytes: expectedRaw.length });
+  }, 300_000);
+
+  it('write reads no more of stdin than fits: `yes | sysv-shm write` fails at once with one line, the segment unchanged', () => {
+    const segment = Segment.create({ size: 1 << 20 });
+    removeAfterTest(segment.id);
+    const before = randomBytes(1 << 20);
+    const attachment = segment.attach();
+    attachment.write(before);
+    attachment.detach();
+    // yes never ends: reading it all (as write once did) never ends either, and grows without bound.
+    const run = spawnSync('sh', ['-c', 'yes | "$0" --import tsx "$1" write "$2" --offset 100', process.execPath, MAIN, String(segment.id)], {
+      cwd: ROOT,
+      env: env(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe(1);
+    expectOneLineError(
+      { status: run.status, stdout: run.stdout, stderr: run.stderr, raw: Buffer.from(run.stdout) },
+      new RegExp(`^sysv-shm write: RangeError: the data does not fit: stdin has more than the ${(1 << 20) - 100} bytes from offset 100 to the end of the segment \\(${1 << 20} bytes\\); nothing was written\\n$`),
+    );
+    const check = segment.attach({ readOnly: true });
+    try {
+      expect(Buffer.from(check.read()).equals(before)).toBe(true);
+    } finally {
+      check.detach();
+    }
+  });
+
+  it('write takes exactly the room left after --offset; one byte more writes nothing and leaves the rest of stdin unread', () => {
+    const size = 4096;
+    const offset = 1000;
+    const room = size - offset;
+    const segment = Segment.create({ size });
+    removeAfterTest(segment.id);
+    const exact = randomBytes(room);
+    const fits = cli(['write', segment.id, '--offset', offset, '-v'], { input: exact });
+    expect(fits.status, fits.stderr).toBe(0);
+    expect(fits.stdout).toBe(`wrote ${room} bytes at offset ${offset} of segment ${segment.id}\n`);
+    const after = cli(['cat', segment.id]).raw;
+    expect(after.subarray(0, offset).every((b) => b === 0)).toBe(true);
+    expect(after.subarray(offset).equals(exact)).toBe(true);
+
+    // One byte more, from a file and from a pipe: the command after write in the same group reads on right after
+    // the byte that showed the data does not fit.
+    const input = join(work, 'input');
+    const tooMuch = randomBytes(room + 100);
+    writeFileSync(input, tooMuch);
+    const write = '"$0" --import tsx "$1" write "$2" --offset "$3"; echo "status $?" >&2; cat';
+    for (const shell of [`{ ${write}; } < "$4"`, `cat "$4" | { ${write}; }`]) {
+      const run = spawnSync('sh', ['-c', shell, process.execPath, MAIN, String(segment.id), String(offset), input], { cwd: ROOT, env: env(), timeout: 60_000 });
+      expect(run.error).toBeUndefined();
+      expect(run.stderr.toString(), shell).toMatch(/^sysv-shm write: RangeError: the data does not fit: stdin has more than the 3096 bytes from offset 1000 .*; nothing was written\nstatus 1\n$/);
+      expect(run.stdout.equals(tooMuch.subarray(room + 1)), `${shell}: the rest of stdin`).toBe(true);
+      expect(cli(['cat', segment.id]).raw.equals(after), `${shell}: nothing written`).toBe(true);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+/** sysv-shm <args> run by main() in this process, its output collected. */
+async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const collect = () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    return { stream, text: () => text };
+  };
+  const [stdout, stderr] = [collect(), collect()];
+  const status = await main(args, { stdout: stdout.stream, stderr: stderr.stream, stdin: new PassThrough() });
+  return { status, stdout: stdout.text(), stderr: stderr.text() };
+}
+
 describe('sysv-shm usage', () => {
   const commands = ['ls', 'stat', 'limits', 'summary', 'create', 'rm', 'orphans', 'cat', 'hexdump', 'write', 'repl'];
 
-  it('--help for the program and every command (exit 0); no command, an unknown one or option is exit 2', () => {
-    const top = cli(['--help']);
+  it('--help for the program and every command (exit 0); no command, an unknown one or option is exit 2', async () => {
+    // In this process through main() (one program launch per case took 40 launches, too slow on a loaded
+    // machine); one real launch below checks that the program answers the same.
+    const top = await inProcess(['--help']);
     expect(top.status).toBe(0);
+    expect(cli(['--help'])).toMatchObject({ status: 0, stdout: top.stdout, stderr: '' });
     for (const name of commands) expect(top.stdout).toMatch(new RegExp(`^  ${name}\\s+\\S`, 'm'));
     for (const name of commands) {
-      const run = cli([name, '--help']);
+      const run = await inProcess([name, '--help']);
       expect(run.status, name).toBe(0);
       expect(run.stdout, name).toMatch(new RegExp(`^Usage: sysv-shm ${name}\\b`));
-      expect(cli(['help', name]).stdout).toBe(run.stdout);
+      expect((await inProcess(['help', name])).stdout).toBe(run.stdout);
     }
-    expect(cli([]).status).toBe(2);
-    const unknown = cli(['frobnicate']);
+    expect((await inProcess([])).status).toBe(2);
+    const unknown = await inProcess(['frobnicate']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toBe(`sysv-shm: unknown command "frobnicate"\nTry 'sysv-shm --help'.\n`);
-    const badOption = cli(['ls', '--frob']);
+    const badOption = await inProcess(['ls', '--frob']);
     expect(badOption.status).toBe(2);
     expect(badOption.stderr).toMatch(/^sysv-shm ls: Unknown option '--frob'.*\nTry 'sysv-shm ls --help'\.\n$/);
-    expect(cli(['create', '--size', '12Q']).status).toBe(2);
-    expect(cli(['create', '--size', '10', '--mode', '0999']).status).toBe(2);
-    expect(cli(['ls', '-t', '-c']).status).toBe(2);
-    expect(cli(['repl', 'extra']).status).toBe(2);
+    expect((await inProcess(['create', '--size', '12Q'])).status).toBe(2);
+    expect((await inProcess(['create', '--size', '10', '--mode', '0999'])).status).toBe(2);
+    expect((await inProcess(['ls', '-t', '-c'])).status).toBe(2);
+    expect((await inProcess(['repl', 'extra'])).status).toBe(2);
   });
 
   it('--version and -V print the version in package.json', () => {
@@ -335,11 +589,16 @@ describe('sysv-shm usage', () => {
     expect(procRow(id)).toBeUndefined();
   });
 
-  it('a closed stdout ends cat quietly', () => {
+  it('a closed stdout ends cat and hexdump quietly', () => {
     const segment = Segment.create({ size: 4 << 20 });
     removeAfterTest(segment.id);
-    const out = execFileSync('sh', ['-c', `node --import tsx ${MAIN} cat ${segment.id} | head -c 10 | wc -c`], { cwd: ROOT, encoding: 'utf8', env: env() });
-    expect(out).toMatch(/^10\n/);
-    expect(procRow(segment.id)?.nattch).toBe(0);
+    const attachment = segment.attach();
+    attachment.write(randomBytes(4 << 20)); // hexdump prints every line: megabytes wait when head leaves
+    attachment.detach();
+    for (const command of ['cat', 'hexdump']) {
+      const out = execFileSync('sh', ['-c', `node --import tsx ${MAIN} ${command} ${segment.id} | head -c 10 | wc -c`], { cwd: ROOT, encoding: 'utf8', env: env() });
+      expect(out, command).toMatch(/^10\n/);
+      expect(procRow(segment.id)?.nattch).toBe(0);
+    }
   });
 });
