@@ -12,11 +12,17 @@
 // Lifetime: the segment is created with IPC_PRIVATE, attached, and marked IPC_RMID at once. Linux lets a marked
 // segment be attached by id while it still has an attachment, so Channel.open(id) works as long as the producer
 // is alive (attached), and the kernel destroys the segment at the last detach or exit, whatever happens.
+//
+// Trust: any process that can attach the segment (same uid, or a buggy peer) can write any word of it at any
+// moment. So every shared word is read once per decision into a local, checked, and only the checked copy is
+// used (a record's length is read once and passed along, never read again); no loop runs without progress (the
+// consumer skips at most one wrap marker per look); nothing is allocated, copied or skipped beyond what was
+// published and fits the ring. An inconsistency is EPROTO (see #corrupt), after which the end only closes.
 import { readFileSync } from 'node:fs';
 import { shmget } from '../c/shmget.js';
 import { shmat, shmdt } from '../c/shmat.js';
 import { shmctl } from '../c/shmctl.js';
-import { IPC_CREAT, IPC_PRIVATE, IPC_RMID } from '../c/constants.js';
+import { IPC_CREAT, IPC_PRIVATE, IPC_RMID, IPC_STAT } from '../c/constants.js';
 import type { Attachment } from '../c/attachment.js';
 import { ShmError, usageError } from '../errors.js';
 import { futexWaitAt, futexWaitAtAsync, futexWakeAt } from './futex.js';
@@ -60,6 +66,9 @@ const P_CLOSED = L.i32(L.OFF_PRODUCER_CLOSED);
 const C_CLOSED = L.i32(L.OFF_CONSUMER_CLOSED);
 const P_PID = L.i32(L.OFF_PRODUCER_PID);
 const C_PID = L.i32(L.OFF_CONSUMER_PID);
+// Float64 indices of the start times.
+const P_START = L.OFF_PRODUCER_START / 8;
+const C_START = L.OFF_CONSUMER_START / 8;
 
 const constructionToken = Symbol('sysv-shm channel');
 
@@ -80,9 +89,10 @@ function procStat(pid: number | 'self'): { state: string; start: number } | unde
 /**
  * Whether the process that wrote (pid, start) into the header still runs. A zombie counts as dead (a parent
  * blocked in a synchronous receive cannot reap its killed child), and so does a pid reused by another process.
+ * `pid` must be > 0 (callers check: 0 and negative pids are not processes, and kill() would signal groups).
  */
 function isAlive(pid: number, start: number): boolean {
-  if (pid <= 0 || pid === process.pid) return true;
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -93,6 +103,11 @@ function isAlive(pid: number, start: number): boolean {
   if (stat.state === 'Z' || stat.state === 'X' || stat.state === 'x') return false;
   if (start > 0 && stat.start !== start) return false;
   return true;
+}
+
+/** A start time as the header may hold it: clock ticks since boot (0: unknown, no /proc). */
+function validStart(start: number): boolean {
+  return start >= 0 && start <= Number.MAX_SAFE_INTEGER; // false for NaN
 }
 
 function checkTimeout(fn: string, options: TimeoutOptions | undefined): number {
@@ -165,6 +180,16 @@ export class Channel {
   readonly #consumerBell: bigint;
   readonly #producerBell: bigint;
   #closed = false;
+  /** Set by close() and by an EPROTO: one test on the fast path for both (#assertOpen). */
+  #unusable = false;
+  /** What was found inconsistent (the first EPROTO of this end); every later call repeats it. */
+  #corruption: string | undefined;
+  /**
+   * The peer's pid and start time as first seen (the consumer's: checked at open; the producer's: when it first
+   * sees a consumer). They never change afterwards: a header that says otherwise later is EPROTO.
+   */
+  #peerPid = 0;
+  #peerStart = 0;
 
   // Producer: the local write counter (may run ahead of HEAD by an unpublished wrap marker) and the last tail seen.
   #head = 0;
@@ -180,8 +205,17 @@ export class Channel {
   #asyncPending = 0;
   #asyncChain: Promise<void> = Promise.resolve();
 
-  /** @internal Use Channel.create or Channel.open. */
-  constructor(token: symbol, role: ChannelRole, attachment: Attachment, spin: number) {
+  /**
+   * @internal Use Channel.create or Channel.open. `header` holds the values create wrote or open validated: they
+   * are not read from the segment again (another process could have changed them since).
+   */
+  constructor(
+    token: symbol,
+    role: ChannelRole,
+    attachment: Attachment,
+    spin: number,
+    header: { capacity: number; head: number; tail: number; peerPid: number; peerStart: number },
+  ) {
     if (token !== constructionToken) throw new TypeError('use Channel.create() or Channel.open(id)');
     this.role = role;
     this.id = attachment.shmid;
@@ -190,7 +224,7 @@ export class Channel {
     const buffer = attachment.buffer;
     this.#i32 = new Int32Array(buffer, 0, L.DATA_OFFSET / 4);
     this.#f64 = new Float64Array(buffer, 0, L.DATA_OFFSET / 8);
-    this.capacity = this.#i32[L.i32(L.OFF_CAPACITY)] >>> 0;
+    this.capacity = header.capacity;
     this.maxMessageSize = this.capacity - L.RECORD_HEADER;
     this.#mask = this.capacity - 1;
     this.#u8 = new Uint8Array(buffer, L.DATA_OFFSET, this.capacity);
@@ -198,12 +232,13 @@ export class Channel {
     this.#ringWords = new Int32Array(buffer, L.DATA_OFFSET, this.capacity / 4);
     this.#consumerBell = attachment.address + BigInt(L.OFF_CONSUMER_BELL);
     this.#producerBell = attachment.address + BigInt(L.OFF_PRODUCER_BELL);
-    const head = Atomics.load(this.#i32, HEAD);
-    const tail = Atomics.load(this.#i32, TAIL);
+    const { head, tail } = header;
     this.#head = head;
     this.#headSeen = head;
     this.#tail = tail;
     this.#tailSeen = tail;
+    this.#peerPid = header.peerPid;
+    this.#peerStart = header.peerStart;
   }
 
   /** Creates the segment and returns the producer end. */
@@ -230,10 +265,10 @@ export class Channel {
     i32[L.i32(L.OFF_CAPACITY)] = capacity;
     i32[L.i32(L.OFF_DATA_OFFSET)] = L.DATA_OFFSET;
     i32[L.i32(L.OFF_MAX_MESSAGE)] = capacity - L.RECORD_HEADER;
-    f64[L.OFF_PRODUCER_START / 8] = procStat('self')?.start ?? 0;
+    f64[P_START] = procStat('self')?.start ?? 0;
     i32[P_PID] = process.pid;
     Atomics.store(i32, L.i32(L.OFF_MAGIC), L.MAGIC | 0);
-    return new Channel(constructionToken, 'producer', attachment, spin);
+    return new Channel(constructionToken, 'producer', attachment, spin, { capacity, head: 0, tail: 0, peerPid: 0, peerStart: 0 });
   }
 
   /** Attaches the channel `id` made by Channel.create in another process (or this one) and returns the consumer end. */
@@ -256,22 +291,62 @@ export class Channel {
       shmdt(attachment);
       throw usageError(code, 'Channel.open', `Channel.open(${id}): ${message}`, { shmid: id });
     };
-    if (attachment.size < L.DATA_OFFSET + L.MIN_CAPACITY) fail('EPROTO', `segment ${id} (${attachment.size} bytes) is too small to be a channel`);
+    const size = attachment.size;
+    if (size < L.DATA_OFFSET + L.MIN_CAPACITY) fail('EPROTO', `segment ${id} (${size} bytes) is too small to be a channel`);
     const i32 = new Int32Array(attachment.buffer, 0, L.DATA_OFFSET / 4);
     const f64 = new Float64Array(attachment.buffer, 0, L.DATA_OFFSET / 8);
-    if (Atomics.load(i32, L.i32(L.OFF_MAGIC)) !== (L.MAGIC | 0)) fail('EPROTO', `segment ${id} is not a channel (bad magic)`);
+    // Each header word is read once into a local; the checks and the new end use only these copies.
+    const forged = (what: string): never => fail('EPROTO', `${what} (another process wrote into the channel's header?)`);
+    // The creator stores the magic last (Atomics.store): loading it first makes the rest of its header visible.
+    const magic = Atomics.load(i32, L.i32(L.OFF_MAGIC));
+    if (magic !== (L.MAGIC | 0)) fail('EPROTO', `segment ${id} is not a channel (magic 0x${(magic >>> 0).toString(16)}, expected 0x${L.MAGIC.toString(16)})`);
     const version = i32[L.i32(L.OFF_VERSION)];
-    if (version !== L.VERSION) fail('EPROTO', `segment ${id} holds channel format version ${version}; this library speaks version ${L.VERSION}`);
+    if (version !== L.VERSION) fail('EPROTO', `segment ${id} holds channel format version ${version}; this library speaks version ${L.VERSION} only`);
     const capacity = i32[L.i32(L.OFF_CAPACITY)] >>> 0;
-    const validCapacity = capacity >= L.MIN_CAPACITY && capacity <= L.MAX_CAPACITY && (capacity & (capacity - 1)) === 0;
-    if (!validCapacity || i32[L.i32(L.OFF_DATA_OFFSET)] !== L.DATA_OFFSET || L.DATA_OFFSET + capacity > attachment.size) {
-      fail('EPROTO', `segment ${id} has an inconsistent channel header (capacity ${capacity}, ${attachment.size} bytes)`);
+    if (capacity < L.MIN_CAPACITY || capacity > L.MAX_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+      forged(`the header's capacity is ${capacity}, not a power of two in [${L.MIN_CAPACITY}, ${L.MAX_CAPACITY}]`);
     }
-    if (Atomics.load(i32, P_CLOSED) !== 0) fail('EPIPE', 'the producer has already closed this channel');
+    if (L.DATA_OFFSET + capacity > size) forged(`the header's capacity ${capacity} does not fit the segment (${size} bytes, ring at ${L.DATA_OFFSET})`);
+    const dataOffset = i32[L.i32(L.OFF_DATA_OFFSET)];
+    if (dataOffset !== L.DATA_OFFSET) forged(`the header's data offset is ${dataOffset}, expected ${L.DATA_OFFSET}`);
+    const maxMessage = i32[L.i32(L.OFF_MAX_MESSAGE)] >>> 0;
+    if (maxMessage !== capacity - L.RECORD_HEADER) forged(`the header's max message is ${maxMessage}, expected ${capacity - L.RECORD_HEADER} (capacity ${capacity} - ${L.RECORD_HEADER})`);
+    // The producer: its pid must be the segment's creator (the kernel's shm_cpid, which no process can forge; 0
+    // when the creator is outside this pid namespace) and alive. A dead producer is EPIPE, as after close().
+    const producerPid = Atomics.load(i32, P_PID);
+    const producerStart = f64[P_START];
+    if (producerPid <= 0) forged(`the header's producer pid is ${producerPid}`);
+    if (!validStart(producerStart)) forged(`the header's producer start time is ${producerStart}`);
+    let creator: number;
+    try {
+      creator = shmctl(id, IPC_STAT).cpid;
+    } catch (error) {
+      shmdt(attachment);
+      throw error;
+    }
+    if (creator !== 0 && creator !== producerPid) forged(`the header names pid ${producerPid} as the producer, but segment ${id} was created by pid ${creator}`);
+    const producerClosed = Atomics.load(i32, P_CLOSED);
+    if (producerClosed !== 0 && producerClosed !== 1) forged(`the header's producer-closed flag is ${producerClosed} (0 or 1)`);
+    if (producerClosed === 1) fail('EPIPE', 'the producer has already closed this channel');
+    if (!isAlive(producerPid, producerStart)) fail('EPIPE', `the producer (pid ${producerPid}) exited without closing the channel`);
+    // The consumer's slot: free, and untouched, since only a consumer writes the consumer's words.
+    const consumerPid = Atomics.load(i32, C_PID);
+    if (consumerPid < 0) forged(`the header's consumer pid is ${consumerPid}`);
+    if (consumerPid > 0) fail('EBUSY', `the channel already has a consumer (pid ${consumerPid}); a channel has exactly one consumer`);
+    const consumerClosed = Atomics.load(i32, C_CLOSED);
+    if (consumerClosed !== 0) forged(`the header's consumer-closed flag is ${consumerClosed} but no consumer has opened the channel`);
+    const tail = Atomics.load(i32, TAIL);
+    if (tail !== 0) forged(`tail is ${tail >>> 0} but no consumer has opened the channel (only the consumer writes it, starting from 0)`);
+    // The producer may have sent before this open (that is fine): at most a ring's worth, in whole records.
+    const head = Atomics.load(i32, HEAD);
+    if ((head >>> 0) > capacity || (head & (L.RECORD_ALIGN - 1)) !== 0) {
+      forged(`head is ${head >>> 0}, not a multiple of ${L.RECORD_ALIGN} within ${capacity} bytes (the capacity) of tail 0`);
+    }
     const previous = Atomics.compareExchange(i32, C_PID, 0, process.pid);
+    if (previous < 0) forged(`the header's consumer pid is ${previous}`);
     if (previous !== 0) fail('EBUSY', `the channel already has a consumer (pid ${previous}); a channel has exactly one consumer`);
-    f64[L.OFF_CONSUMER_START / 8] = procStat('self')?.start ?? 0;
-    return new Channel(constructionToken, 'consumer', attachment, spin);
+    f64[C_START] = procStat('self')?.start ?? 0;
+    return new Channel(constructionToken, 'consumer', attachment, spin, { capacity, head, tail, peerPid: producerPid, peerStart: producerStart });
   }
 
   /** True once close() was called on this end. */
@@ -282,7 +357,7 @@ export class Channel {
   /** The pid of the other end (0 while no consumer has opened the channel). */
   get peerPid(): number {
     this.#assertOpen('peerPid');
-    return Atomics.load(this.#i32, this.role === 'producer' ? C_PID : P_PID);
+    return this.#readPeer();
   }
 
   /**
@@ -292,7 +367,7 @@ export class Channel {
   get available(): number {
     this.#assertRole('available', 'producer');
     this.#assertOpen('available');
-    this.#tailSeen = Atomics.load(this.#i32, TAIL);
+    this.#loadTail();
     const free = this.capacity - ((this.#head - this.#tailSeen) >>> 0);
     const contiguous = this.capacity - (this.#head & this.#mask);
     const best = free <= contiguous ? free : Math.max(contiguous, free - contiguous);
@@ -401,17 +476,17 @@ export class Channel {
    */
   receive(options?: TimeoutOptions): Uint8Array | null {
     this.#checkConsumer('receive');
-    const pos = this.#nextOrWait('receive', options);
-    if (pos < 0) return null;
-    return this.#take(pos);
+    const length = this.#nextOrWait('receive', options);
+    if (length < 0) return null;
+    return this.#take(length);
   }
 
   /** The next message if there is one now, else null (never waits). Throws 'EPIPE' when empty and the producer closed. */
   tryReceive(): Uint8Array | null {
     this.#checkConsumer('tryReceive');
-    const pos = this.#tryNext();
-    if (pos >= 0) return this.#take(pos);
-    if (Atomics.load(this.#i32, P_CLOSED) !== 0) {
+    const length = this.#tryNext();
+    if (length >= 0) return this.#take(length);
+    if (this.#peerClosed()) {
       const again = this.#tryNext();
       if (again >= 0) return this.#take(again);
       throw this.#peerGone('tryReceive', 'the producer closed the channel and every message was received');
@@ -426,9 +501,9 @@ export class Channel {
   receiveInto(target: Uint8Array, options?: TimeoutOptions): number | null {
     if (!(target instanceof Uint8Array)) throw new TypeError('receiveInto: target must be a Uint8Array');
     this.#checkConsumer('receiveInto');
-    const pos = this.#nextOrWait('receiveInto', options);
-    if (pos < 0) return null;
-    const length = this.#u32[pos >> 2];
+    const length = this.#nextOrWait('receiveInto', options);
+    if (length < 0) return null;
+    const pos = this.#tail & this.#mask;
     if (length > target.length) throw new RangeError(`receiveInto: the next message has ${length} bytes; target has room for ${target.length} (the message stays in the channel)`);
     this.#copier.copyOut(this.#ringWords, this.#u8, pos + L.RECORD_HEADER, target, length);
     this.#release(length);
@@ -440,15 +515,15 @@ export class Channel {
     const timeout = checkTimeout('receiveAsync', options);
     this.#checkConsumer('receiveAsync', true);
     if (this.#asyncPending === 0) {
-      const pos = this.#tryNext();
-      if (pos >= 0) return this.#take(pos);
+      const length = this.#tryNext();
+      if (length >= 0) return this.#take(length);
     }
     const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
     let result: Uint8Array | null = null;
     await this.#serialized(async () => {
       this.#checkConsumer('receiveAsync', true);
-      const pos = await this.#nextAsync('receiveAsync', deadline);
-      if (pos >= 0) result = this.#take(pos);
+      const length = await this.#nextAsync('receiveAsync', deadline);
+      if (length >= 0) result = this.#take(length);
     });
     return result;
   }
@@ -459,11 +534,10 @@ export class Channel {
    */
   peek(options?: TimeoutOptions): Uint8Array | null {
     this.#checkConsumer('peek');
-    const pos = this.#nextOrWait('peek', options);
-    if (pos < 0) return null;
-    const length = this.#u32[pos >> 2];
+    const length = this.#nextOrWait('peek', options);
+    if (length < 0) return null;
     this.#peekedLength = length;
-    const start = pos + L.RECORD_HEADER;
+    const start = (this.#tail & this.#mask) + L.RECORD_HEADER;
     return this.#u8.subarray(start, start + length);
   }
 
@@ -491,6 +565,7 @@ export class Channel {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unusable = true;
     const i32 = this.#i32;
     Atomics.store(i32, this.role === 'producer' ? P_CLOSED : C_CLOSED, 1);
     Atomics.add(i32, C_BELL, 1);
@@ -516,17 +591,32 @@ export class Channel {
       throw usageError('ERR_CHANNEL_RESERVED', fn, `${fn}: a reserve()d view is not committed yet; commit() it first`, { shmid: this.id });
     }
     if (length > this.maxMessageSize) throw tooLarge(fn, length, this.maxMessageSize);
-    if (Atomics.load(this.#i32, C_CLOSED) !== 0) throw this.#peerGone(fn, 'the consumer closed the channel');
+    const closed = Atomics.load(this.#i32, C_CLOSED);
+    if (closed !== 0) throw this.#closedError(fn, closed);
   }
 
   /** True when `bytes` more fit between the local head and the consumer's tail (re-reading the tail if needed). */
   #room(bytes: number): boolean {
     const capacity = this.capacity;
     if (((this.#head - this.#tailSeen) >>> 0) + bytes <= capacity) return true;
+    return ((this.#head - this.#loadTail()) >>> 0) + bytes <= capacity;
+  }
+
+  /**
+   * Reads the consumer's tail (once) and checks it: the consumer only moves it forward, in whole records, and
+   * never past what was written. So it lies between the tail seen last and the local head (which is within
+   * `capacity` of it), and is a multiple of 8.
+   */
+  #loadTail(): number {
     const tail = Atomics.load(this.#i32, TAIL);
-    if (((this.#head - tail) >>> 0) > capacity) throw this.#corrupt(`tail ${tail >>> 0} is not within ${capacity} bytes of head ${this.#head >>> 0}`);
+    const head = this.#head;
+    if (((head - tail) >>> 0) > ((head - this.#tailSeen) >>> 0) || (tail & (L.RECORD_ALIGN - 1)) !== 0) {
+      throw this.#corrupt(
+        `tail is ${tail >>> 0}; the consumer's tail only moves forward in multiples of ${L.RECORD_ALIGN}, from ${this.#tailSeen >>> 0} (seen last) to at most ${head >>> 0} (the head)`,
+      );
+    }
     this.#tailSeen = tail;
-    return ((this.#head - tail) >>> 0) + bytes <= capacity;
+    return tail;
   }
 
   /**
@@ -590,6 +680,7 @@ export class Channel {
     const i32 = this.#i32;
     const started = performance.now();
     const deadline = timeout === Infinity ? Infinity : started + timeout;
+    let checkAt = started + SLICE_MS;
     for (let slept = false; ; slept = true) {
       const bell = Atomics.load(i32, P_BELL);
       Atomics.store(i32, P_WAITING, 1);
@@ -602,12 +693,13 @@ export class Channel {
       const left = this.#beforeSleep(fn, deadline, P_WAITING);
       const result = futexWaitAt(this.#producerBell, bell, Math.min(left, SLICE_MS));
       Atomics.store(i32, P_WAITING, 0);
-      this.#afterSleep(fn, result);
+      checkAt = this.#afterSleep(fn, result, checkAt);
     }
   }
 
   async #acquireAsync(fn: string, record: number, deadline: number): Promise<number> {
     const i32 = this.#i32;
+    let checkAt = performance.now() + SLICE_MS;
     for (;;) {
       const bell = Atomics.load(i32, P_BELL);
       Atomics.store(i32, P_WAITING, 1);
@@ -620,7 +712,7 @@ export class Channel {
       const result = await futexWaitAtAsync(this.#producerBell, bell, Math.min(left, SLICE_MS));
       this.#assertOpen(fn);
       Atomics.store(i32, P_WAITING, 0);
-      this.#afterSleep(fn, result);
+      checkAt = this.#afterSleep(fn, result, checkAt);
     }
   }
 
@@ -637,39 +729,62 @@ export class Channel {
     }
   }
 
-  /** Ring offset of the next record, or -1 when the ring is empty. Skips wrap markers. */
+  /**
+   * The length of the next record, or -1 when the ring is empty. The record starts at ring offset
+   * `this.#tail & this.#mask`. Its length word is read once, checked against the ring and the published head, and
+   * that copy is what the caller copies or views: a peer that changes the word afterwards changes nothing.
+   * Skips at most one wrap marker: the record after a marker starts at offset 0, where no marker can be.
+   */
   #tryNext(): number {
-    for (;;) {
-      const tail = this.#tail;
-      if (tail === this.#headSeen) {
-        const head = Atomics.load(this.#i32, HEAD);
-        if (head === tail) return -1;
-        this.#seeHead(head);
-      }
-      const pos = tail & this.#mask;
-      const length = this.#u32[pos >> 2];
-      if (length !== L.WRAP_MARKER) {
-        if (length > this.capacity - pos - L.RECORD_HEADER || L.recordSize(length) > ((this.#headSeen - tail) >>> 0)) {
-          throw this.#corrupt(`a record of ${length} bytes at ring offset ${pos} does not fit`);
-        }
-        return pos;
-      }
-      this.#tail = (tail + (this.capacity - pos)) | 0;
+    let tail = this.#tail;
+    if (tail === this.#headSeen && !this.#refreshHead()) return -1;
+    let pos = tail & this.#mask;
+    let length = this.#u32[pos >> 2];
+    if (length === L.WRAP_MARKER) {
+      // The marker pads to the end of the ring, and the producer counts that padding as published with it.
+      const skip = this.capacity - pos;
+      const published = (this.#headSeen - tail) >>> 0;
+      if (pos === 0) throw this.#corrupt(`a wrap marker at ring offset 0 (tail ${tail >>> 0}): a record always fits there`);
+      if (skip > published) throw this.#corrupt(`a wrap marker at ring offset ${pos} skips ${skip} bytes, but only ${published} are published (tail ${tail >>> 0}, head ${this.#headSeen >>> 0})`);
+      tail = this.#tail = (tail + skip) | 0;
       this.#publishTail();
+      if (tail === this.#headSeen && !this.#refreshHead()) return -1;
+      pos = 0;
+      length = this.#u32[0];
+      if (length === L.WRAP_MARKER) throw this.#corrupt(`two wrap markers in a row (ring offsets ${this.capacity - skip} and 0)`);
     }
+    // The first test bounds the length (so that recordSize cannot overflow): a record never crosses the end of the ring.
+    if (length > this.capacity - L.RECORD_HEADER - pos) {
+      throw this.#corrupt(`a record of ${length} bytes at ring offset ${pos} does not fit before the end of the ring (capacity ${this.capacity})`);
+    }
+    if (L.recordSize(length) > ((this.#headSeen - tail) >>> 0)) {
+      throw this.#corrupt(
+        `a record of ${length} bytes (${L.recordSize(length)} with header and padding) at ring offset ${pos}, but only ${(this.#headSeen - tail) >>> 0} bytes are published (tail ${tail >>> 0}, head ${this.#headSeen >>> 0})`,
+      );
+    }
+    return length;
   }
 
-  /** Records a head read from the header (after checking that it is plausible). */
+  /** Reads the producer's head (once); false when it equals the local tail (nothing new), else records it. */
+  #refreshHead(): boolean {
+    const head = Atomics.load(this.#i32, HEAD);
+    if (head === this.#tail) return false;
+    this.#seeHead(head);
+    return true;
+  }
+
+  /** Records a head read from the header after checking it: within `capacity` bytes ahead of the tail, whole records. */
   #seeHead(head: number): void {
     const tail = this.#tail;
-    if (((head - tail) >>> 0) > this.capacity) throw this.#corrupt(`head ${head >>> 0} is not within ${this.capacity} bytes of tail ${tail >>> 0}`);
+    if (((head - tail) >>> 0) > this.capacity || (head & (L.RECORD_ALIGN - 1)) !== 0) {
+      throw this.#corrupt(`head is ${head >>> 0}, not a multiple of ${L.RECORD_ALIGN} within ${this.capacity} bytes (the capacity) ahead of tail ${tail >>> 0}`);
+    }
     this.#headSeen = head;
   }
 
-  /** Copies out the record at `pos` and releases it. */
-  #take(pos: number): Uint8Array {
-    const length = this.#u32[pos >> 2];
-    const start = pos + L.RECORD_HEADER;
+  /** Copies out the record at the tail, whose length #tryNext checked, and releases it. */
+  #take(length: number): Uint8Array {
+    const start = (this.#tail & this.#mask) + L.RECORD_HEADER;
     let out: Uint8Array;
     if (length < 4096) {
       out = this.#u8.slice(start, start + length);
@@ -697,66 +812,69 @@ export class Channel {
     }
   }
 
-  /** Ring offset of the next record: at once if there is one, else after waiting (-1 after the timeout). */
+  /** Length of the next record (see #tryNext): at once if there is one, else after waiting (-1 after the timeout). */
   #nextOrWait(fn: string, options: TimeoutOptions | undefined): number {
     const timeout = checkTimeout(fn, options); // checked even when no wait is needed
-    const pos = this.#tryNext();
-    return pos >= 0 ? pos : this.#next(fn, timeout);
+    const length = this.#tryNext();
+    return length >= 0 ? length : this.#next(fn, timeout);
   }
 
-  /** Waits for a message: spin, then sliced futex sleeps. Returns the ring offset, -1 on timeout; throws EPIPE. */
+  /** Waits for a message: spin, then sliced futex sleeps. Returns its length, -1 on timeout; throws EPIPE. */
   #next(fn: string, timeout: number): number {
     const i32 = this.#i32;
     const policy = this.#spinPolicy;
     const spun = timeout > 0 ? policy.next() : 0;
-    const tail = this.#tail;
+    let tail = this.#tail;
     for (let i = spun; i > 0; i--) {
       const head = Atomics.load(i32, HEAD);
       if (head !== tail) {
-        this.#seeHead(head); // so that #tryNext does not read it again
-        const pos = this.#tryNext();
-        if (pos >= 0) {
+        this.#seeHead(head); // checked here, so that #tryNext does not read it again
+        const length = this.#tryNext();
+        if (length >= 0) {
           policy.spun();
-          return pos;
+          return length;
         }
+        tail = this.#tail; // moved past a wrap marker
       }
       if ((i & (SPIN_CHECK_EVERY - 1)) === 0 && !policy.keepSpinning()) break;
     }
     const started = performance.now();
     const deadline = timeout === Infinity ? Infinity : started + timeout;
+    let checkAt = started + SLICE_MS;
     for (let slept = false; ; slept = true) {
       const bell = Atomics.load(i32, C_BELL);
       Atomics.store(i32, C_WAITING, 1);
-      const pos = this.#tryNext();
-      if (pos >= 0) {
+      const length = this.#tryNext();
+      if (length >= 0) {
         Atomics.store(i32, C_WAITING, 0);
         if (slept) this.#spinPolicy.slept(spun, started, performance.now() - started);
-        return pos;
+        return length;
       }
       const left = this.#beforeSleep(fn, deadline, C_WAITING);
       if (left <= 0) return -1;
       const result = futexWaitAt(this.#consumerBell, bell, Math.min(left, SLICE_MS));
       Atomics.store(i32, C_WAITING, 0);
-      this.#afterSleep(fn, result);
+      checkAt = this.#afterSleep(fn, result, checkAt);
     }
   }
 
   async #nextAsync(fn: string, deadline: number): Promise<number> {
     const i32 = this.#i32;
+    let checkAt = performance.now() + SLICE_MS;
     for (;;) {
       const bell = Atomics.load(i32, C_BELL);
       Atomics.store(i32, C_WAITING, 1);
-      const pos = this.#tryNext();
-      if (pos >= 0) {
+      const length = this.#tryNext();
+      if (length >= 0) {
         Atomics.store(i32, C_WAITING, 0);
-        return pos;
+        return length;
       }
       const left = this.#beforeSleep(fn, deadline, C_WAITING);
       if (left <= 0) return -1;
       const result = await futexWaitAtAsync(this.#consumerBell, bell, Math.min(left, SLICE_MS));
       this.#assertOpen(fn);
       Atomics.store(i32, C_WAITING, 0);
-      this.#afterSleep(fn, result);
+      checkAt = this.#afterSleep(fn, result, checkAt);
     }
   }
 
@@ -770,10 +888,15 @@ export class Channel {
    */
   #beforeSleep(fn: string, deadline: number, waiting: number): number {
     const i32 = this.#i32;
-    if (Atomics.load(i32, this.role === 'producer' ? C_CLOSED : P_CLOSED) !== 0) {
+    const closed = Atomics.load(i32, this.role === 'producer' ? C_CLOSED : P_CLOSED);
+    if (closed !== 0) {
       Atomics.store(i32, waiting, 0);
-      throw this.#peerGone(fn, `the ${this.role === 'producer' ? 'consumer' : 'producer'} closed the channel`);
+      throw this.#closedError(fn, closed);
     }
+    // Publish this end's counter again (it has not changed): if another process overwrote it, the peer could
+    // wait for this end while this end waits for the peer. Costs one store per sleep, nothing on the fast path.
+    if (this.role === 'producer') Atomics.store(i32, HEAD, this.#head);
+    else Atomics.store(i32, TAIL, this.#tail);
     const left = deadline === Infinity ? Infinity : deadline - performance.now();
     if (left <= 0) {
       Atomics.store(i32, waiting, 0);
@@ -785,21 +908,65 @@ export class Channel {
     return left;
   }
 
-  #afterSleep(fn: string, result: string): void {
-    if (result === 'timed-out') this.#checkPeerAlive(fn);
+  /**
+   * Checks the peer after a sleep whose slice expired, and at least once per slice of waiting whatever the futex
+   * said (a bell that another process keeps ringing must not hide a dead peer). Returns when to check next.
+   */
+  #afterSleep(fn: string, result: string, checkAt: number): number {
+    if (result !== 'timed-out' && performance.now() < checkAt) return checkAt;
+    this.#checkPeerAlive(fn);
+    return performance.now() + SLICE_MS;
   }
 
   /** Throws EPIPE when the peer's process is gone (exited or killed without close()). */
   #checkPeerAlive(fn: string): void {
     const producer = this.role === 'producer';
-    const pid = Atomics.load(this.#i32, producer ? C_PID : P_PID);
-    const start = this.#f64[(producer ? L.OFF_CONSUMER_START : L.OFF_PRODUCER_START) / 8];
-    if (isAlive(pid, start)) return;
+    const pid = this.#readPeer();
+    if (pid === 0 || isAlive(pid, this.#peerStart)) return; // 0: no consumer has opened the channel yet
     if (!producer) {
       // Everything the producer published before it died is still delivered.
       if (this.#tryNext() >= 0) return;
     }
     throw this.#peerGone(fn, `the ${producer ? 'consumer' : 'producer'} (pid ${pid}) exited without closing the channel`);
+  }
+
+  /**
+   * The peer's pid from the header (0: no consumer yet, producer end only), checked against what this end saw
+   * before: a peer's pid and start time are written once (the consumer's start time just after its pid), so a
+   * different value later, a pid <= 0 where a peer was seen, or a start time that is not one, is EPROTO.
+   */
+  #readPeer(): number {
+    const producer = this.role === 'producer';
+    const pid = Atomics.load(this.#i32, producer ? C_PID : P_PID);
+    const start = this.#f64[producer ? C_START : P_START];
+    const known = this.#peerPid;
+    const peer = producer ? 'consumer' : 'producer';
+    // Producer, no consumer seen yet: 0 means none opened, unless the tail moved (only a consumer moves it).
+    if (pid === 0 && known === 0 && this.#tailSeen === 0) return 0;
+    if (pid <= 0 || (known !== 0 && pid !== known)) {
+      throw this.#corrupt(`the ${peer} pid in the header is ${pid}${known !== 0 ? `, but it was ${known}` : ''}`);
+    }
+    if (!validStart(start) || (this.#peerStart !== 0 && start !== this.#peerStart)) {
+      throw this.#corrupt(`the ${peer} start time in the header is ${start}${this.#peerStart !== 0 ? `, but it was ${this.#peerStart}` : ''}`);
+    }
+    this.#peerPid = pid;
+    this.#peerStart = start;
+    return pid;
+  }
+
+  /** Whether the peer closed its end (its flag read once: 0 or 1, anything else is EPROTO). */
+  #peerClosed(): boolean {
+    const closed = Atomics.load(this.#i32, this.role === 'producer' ? C_CLOSED : P_CLOSED);
+    if (closed === 0) return false;
+    if (closed !== 1) throw this.#closedError('channel', closed);
+    return true;
+  }
+
+  /** The error for a peer's closed flag read as `closed` (not 0): EPIPE for 1, EPROTO for anything else. */
+  #closedError(fn: string, closed: number): ShmError {
+    const peer = this.role === 'producer' ? 'consumer' : 'producer';
+    if (closed !== 1) return this.#corrupt(`the ${peer}-closed flag in the header is ${closed} (0 or 1)`);
+    return this.#peerGone(fn, `the ${peer} closed the channel`);
   }
 
   #peerGone(fn: string, why: string): ShmError {
@@ -808,8 +975,19 @@ export class Channel {
     });
   }
 
+  /**
+   * EPROTO: the shared memory is inconsistent, so a buggy or hostile process wrote into it. Final for this end:
+   * every later call repeats it (nothing it reads can be trusted any more); close() still works.
+   */
   #corrupt(what: string): ShmError {
-    return usageError('EPROTO', 'channel', `channel ${this.id} is corrupted: ${what} (another process wrote into the ring's header?)`, { shmid: this.id });
+    if (this.#corruption === undefined) this.#corruption = what;
+    this.#unusable = true;
+    return usageError(
+      'EPROTO',
+      'channel',
+      `channel ${this.id} is corrupted: ${what}. Another process wrote into the channel's shared memory (a buggy peer, or any process of this user); this ${this.role} end can only be closed now`,
+      { shmid: this.id },
+    );
   }
 
   #busy(fn: string): ShmError {
@@ -819,8 +997,11 @@ export class Channel {
   }
 
   #assertOpen(fn: string): void {
-    if (this.#closed) {
-      throw usageError('ERR_CHANNEL_CLOSED', fn, `${fn}: this ${this.role} end of channel ${this.id} is closed`, { shmid: this.id });
+    if (this.#unusable) {
+      if (this.#closed) throw usageError('ERR_CHANNEL_CLOSED', fn, `${fn}: this ${this.role} end of channel ${this.id} is closed`, { shmid: this.id });
+      throw usageError('EPROTO', fn, `${fn}: channel ${this.id} was found corrupted earlier (${this.#corruption}); this ${this.role} end can only be closed now`, {
+        shmid: this.id,
+      });
     }
   }
 
