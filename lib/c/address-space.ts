@@ -144,12 +144,22 @@ export function isTainted(start: bigint, end: bigint): boolean {
   return within(start, end).some((r) => r.tainted);
 }
 
+const NOTHING_DISPLACED: ReadonlySet<RegionOwner> = new Set();
+
 /**
  * Records a new attachment at [start, end). With SHM_REMAP the range may replace our own regions: the new
  * region inherits their pins and taint (old views now reach the new segment) and old owners lose those bytes.
  * Returns the attachments that lost bytes.
  */
-export function claim(start: bigint, end: bigint, owner: RegionOwner): Set<RegionOwner> {
+export function claim(start: bigint, end: bigint, owner: RegionOwner): ReadonlySet<RegionOwner> {
+  const next = regions.firstEndingAfter(start);
+  if (next === undefined || next.start >= end) {
+    // The common case: the kernel chose fresh addresses; nothing of ours is there to split or replace.
+    const region: Region = { start, end, owner, pins: new Set(), tainted: false };
+    regions.insert(region);
+    heldBy.set(owner, [region]);
+    return NOTHING_DISPLACED;
+  }
   splitAt(start);
   splitAt(end);
   const replaced = within(start, end);

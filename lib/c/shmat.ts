@@ -19,8 +19,17 @@ export interface ShmatOptions {
 
 const KNOWN_FLAGS = SHM_RDONLY | SHM_RND | SHM_REMAP | SHM_EXEC;
 
-function roundUp(value: bigint, unit: bigint): bigint {
-  return ((value + unit - 1n) / unit) * unit;
+/** `value` rounded up to a multiple of `unit` (a power of two); exact below 2^53, which any segment size is. */
+function roundUp(value: number, unit: number): number {
+  return Math.ceil(value / unit) * unit;
+}
+
+let boundary: bigint | undefined;
+
+/** SHMLBA in bytes: the alignment SHM_RND rounds to. */
+function attachBoundary(c: ReturnType<typeof libc>): bigint {
+  const k = c.abi.constants;
+  return (boundary ??= k.SHMLBA_BYTES !== undefined ? BigInt(k.SHMLBA_BYTES) : BigInt(k.SHMLBA_PAGES) * BigInt(c.pageSize));
 }
 
 /**
@@ -36,18 +45,16 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
     throw new RangeError(`shmflg has unknown bits 0x${(flags & ~KNOWN_FLAGS).toString(16)}; shmat takes SHM_RDONLY, SHM_RND, SHM_REMAP and SHM_EXEC`);
   }
   const c = libc();
-  const call = `shmat(${id}, ${requested === null ? 'NULL' : '0x' + requested.toString(16)}, ${describeShmatFlags(flags)})`;
+  // Spelled out only when needed (an error): building it on every call was a tenth of the library's own cost.
+  const describe = () => `shmat(${id}, ${requested === null ? 'NULL' : '0x' + requested.toString(16)}, ${describeShmatFlags(flags)})`;
 
   // The real size comes from IPC_STAT: it bounds the view and the range checks below. IPC_STAT needs no more
   // permission than shmat, so its failure is reported as shmat's.
   const statBytes = scratchBuffer();
-  if (c.shmctl(id, IPC_STAT, statBytes) === -1) throw errnoError({ syscall: 'shmat', call, shmid: id });
+  if (c.shmctl(id, IPC_STAT, statBytes) === -1) throw errnoError({ syscall: 'shmat', call: describe(), shmid: id });
   const size = c.abi.decodeShmidDs(statBytes).segsz;
-  const page = BigInt(c.pageSize);
-  const length = roundUp(BigInt(Math.max(size, 1)), page);
-
-  const k = c.abi.constants;
-  const shmlba = k.SHMLBA_BYTES !== undefined ? BigInt(k.SHMLBA_BYTES) : BigInt(k.SHMLBA_PAGES) * page;
+  const length = BigInt(roundUp(Math.max(size, 1), c.pageSize));
+  const shmlba = attachBoundary(c);
   if (requested !== null && flags & SHM_REMAP) {
     const start = flags & SHM_RND ? requested - (requested % shmlba) : requested;
     const end = start + length;
@@ -56,7 +63,7 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
         throw usageError(
           'ERR_SHM_FOREIGN_ADDRESS',
           'shmat',
-          `${call} would map over 0x${start.toString(16)}-0x${end.toString(16)}, which this library did not attach: that memory may belong to the JavaScript engine. Remap only over your own attachments, or pass { unsafeAllowForeignAddress: true } if you manage that range yourself`,
+          `${describe()} would map over 0x${start.toString(16)}-0x${end.toString(16)}, which this library did not attach: that memory may belong to the JavaScript engine. Remap only over your own attachments, or pass { unsafeAllowForeignAddress: true } if you manage that range yourself`,
           { shmid: id },
         );
       }
@@ -64,7 +71,7 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
         throw usageError(
           'ERR_SHM_FOREIGN_ADDRESS',
           'shmat',
-          `${call} would put a read-only mapping where ArrayBuffers were made, which may still be written; a write through them would kill the process. Remap without SHM_RDONLY, or attach read-only elsewhere`,
+          `${describe()} would put a read-only mapping where ArrayBuffers were made, which may still be written; a write through them would kill the process. Remap without SHM_RDONLY, or attach read-only elsewhere`,
           { shmid: id },
         );
       }
@@ -80,7 +87,7 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
     if (address === c.MAP_FAILED) restorePlaceholder(reuse);
   }
   if (address === c.MAP_FAILED) address = c.shmat(id, requested, flags);
-  if (address === c.MAP_FAILED) throw errnoError({ syscall: 'shmat', call, shmid: id });
+  if (address === c.MAP_FAILED) throw errnoError({ syscall: 'shmat', call: describe(), shmid: id });
   // Node starts child processes with fork + exec: without this, every spawn would count as an attach and a
   // detach by the child (nattch, lpid, atime and dtime change). JavaScript has no fork without exec.
   c.madvise(address, Number(length), c.abi.constants.MADV_DONTFORK);

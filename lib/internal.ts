@@ -1,0 +1,15 @@
+// The explicit internal entry: what tests and benchmarks need beyond the package's public API (lib/index.ts).
+// Nothing here is part of the published API; the package's exports map does not expose this file.
+export { readProcShm, procRowById, procRowByKey, type ProcShmRow } from './native/procfs.js';
+export { libc, libcHandle } from './native/libc.js';
+export { koffi } from './native/koffi.js';
+export { futexCallCounts } from './sync/futex.js';
+export { addressSpaceStats } from './c/address-space.js';
+export { MAX_TIMEOUT_MS } from './common/arguments.js';
+export { targets } from './abi/targets/index.js';
+export type { AbiDescription, FieldLayout, StructLayout } from './abi/types.js';
+export { main as cliMain } from './cli/main.js';
+export { CHUNK as CLI_CHUNK, WINDOW as CLI_WINDOW } from './cli/stream.js';
+export { startSession } from './repl/session.js';
+export { typeScriptTransform } from './repl/typescript.js';
+export * as ringLayout from './sync/ring-layout.js';
