@@ -5,23 +5,41 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { libc } from './native/libc.js';
 import { procRowById, procRowByKey, readKernelTunable } from './native/procfs.js';
 
-export class ShmError extends Error {
-  /** errno name, e.g. 'ENOENT'. */
-  readonly code: string;
-  /** errno number on this platform. */
-  readonly errno: number;
-  /** The C call that failed, e.g. 'shmget'. */
-  readonly syscall: string;
-  readonly key?: number;
-  readonly shmid?: number;
-  readonly path?: string;
+export interface ShmErrorFields {
+  code: string;
+  /** Only when `code` is an errno name. */
+  errno?: number;
+  /** Only when a C call failed. */
+  syscall?: string;
+  operation?: string;
+  cause?: unknown;
+  key?: number;
+  shmid?: number;
+  path?: string;
+}
 
-  constructor(message: string, fields: { code: string; errno: number; syscall: string; key?: number; shmid?: number; path?: string }) {
-    super(message);
+/** A failure of the system, of a peer or of an object's state (docs/api.md, "Errors"); misuse is TypeError/RangeError. */
+// Optional fields are `declare`d: absent, not undefined, when they do not apply (as on Node's own errors).
+export class ShmError extends Error {
+  /** errno name, e.g. 'ENOENT', or ERR_SHM_* for a state the library refuses. */
+  readonly code: string;
+  /** errno number on this platform, when `code` is an errno name. */
+  declare readonly errno?: number;
+  /** The C call that failed, e.g. 'shmget'; absent when none did. */
+  declare readonly syscall?: string;
+  /** The API call that raised this error, e.g. 'Segment.create'. */
+  declare readonly operation?: string;
+  declare readonly key?: number;
+  declare readonly shmid?: number;
+  declare readonly path?: string;
+
+  constructor(message: string, fields: ShmErrorFields) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.name = 'ShmError';
     this.code = fields.code;
-    this.errno = fields.errno;
-    this.syscall = fields.syscall;
+    if (fields.errno !== undefined) this.errno = fields.errno;
+    if (fields.syscall !== undefined) this.syscall = fields.syscall;
+    if (fields.operation !== undefined) this.operation = fields.operation;
     if (fields.key !== undefined) this.key = fields.key;
     if (fields.shmid !== undefined) this.shmid = fields.shmid;
     if (fields.path !== undefined) this.path = fields.path;
@@ -31,6 +49,8 @@ export class ShmError extends Error {
 /** What was being done when a call failed: used for the message and the advice. */
 export interface CallContext {
   syscall: string;
+  /** The API call, when it is not the C function itself (e.g. 'Segment.attach'). */
+  operation?: string;
   /** How the call is shown in the message, e.g. "shmget(key=0x00001234, size=4096, flags=IPC_CREAT|0600)". */
   call: string;
   key?: number;
@@ -61,16 +81,30 @@ export function errnoError(context: CallContext, errnoValue = libc().errno()): S
     code,
     errno: errnoValue,
     syscall: context.syscall,
+    operation: context.operation ?? context.syscall,
     key: context.key,
     shmid: context.shmid,
     path: context.path,
   });
 }
 
-/** An error we raise ourselves with an errno-style code (e.g. EINVAL for a detached attachment). */
+/**
+ * An error the library raises without a failed C call: an errno-style code (EPIPE, EPROTO, ETIMEDOUT, ...) or
+ * ERR_SHM_* (a detached attachment, a closed channel end). `operation` is the API call that raised it.
+ */
+export function stateError(
+  code: string,
+  operation: string,
+  message: string,
+  extra: { shmid?: number; key?: number; cause?: unknown } = {},
+): ShmError {
+  const errnoValue = code.startsWith('E') ? libc().abi.errno[code] : undefined;
+  return new ShmError(`${code}: ${message}`, { code, errno: errnoValue, operation, ...extra });
+}
+
+/** @deprecated by the error policy: use stateError (no made-up syscall). Kept while call sites move. */
 export function usageError(code: string, syscall: string, message: string, extra: { shmid?: number; key?: number } = {}): ShmError {
-  const errnoValue = libc().abi.errno[code] ?? 0;
-  return new ShmError(`${code}: ${message}`, { code, errno: errnoValue, syscall, ...extra });
+  return stateError(code, syscall, message, extra);
 }
 
 function segmentByKey(key: number | undefined) {

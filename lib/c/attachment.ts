@@ -6,7 +6,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import * as workerThreads from 'node:worker_threads';
 import { libc } from '../native/libc.js';
 import { koffi } from '../native/koffi.js';
-import { ShmError, errnoError, usageError } from '../errors.js';
+import { ShmError, errnoError, stateError } from '../errors.js';
 import { checkByteRange } from './validate.js';
 import { pin, releaseOwner, unpin, type RegionOwner } from './address-space.js';
 import { forgetSlot, markTainted, type Slot } from './threads.js';
@@ -150,9 +150,9 @@ export class Attachment {
   #assertWritable(what: string): void {
     const state = this.#state;
     if (state.readOnly) {
-      throw usageError(
+      throw stateError(
         'ERR_SHM_READ_ONLY',
-        'shmat',
+        `Attachment.${what}`,
         `segment ${state.shmid} is attached read-only (SHM_RDONLY), so it has no writable ArrayBuffer; read it with attachment.read(offset, length) or attach it without SHM_RDONLY`,
         { shmid: state.shmid },
       );
@@ -168,17 +168,17 @@ export class Attachment {
   #assertAttached(what: string): void {
     const state = this.#state;
     if (state.superseded) {
-      throw usageError(
+      throw stateError(
         'ERR_SHM_DETACHED',
-        'shmat',
+        `Attachment.${what}`,
         `attachment.${what}: segment ${state.shmid}'s range was mapped over by shmat(SHM_REMAP); use the new attachment`,
         { shmid: state.shmid },
       );
     }
     if (state.detached) {
-      throw usageError(
+      throw stateError(
         'ERR_SHM_DETACHED',
-        'shmat',
+        `Attachment.${what}`,
         `attachment.${what}: segment ${state.shmid} was detached from this process; attach it again with shmat(${state.shmid})`,
         { shmid: state.shmid },
       );
@@ -234,7 +234,7 @@ export function detach(attachment: unknown): void {
   }
   const state = Attachment.stateOf(attachment);
   if (state.detached) {
-    throw usageError('EINVAL', 'shmdt', `segment ${state.shmid} at 0x${state.address.toString(16)} is already detached, shmdt(attachment)`, {
+    throw stateError('EINVAL', 'shmdt', `segment ${state.shmid} at 0x${state.address.toString(16)} is already detached, shmdt(attachment)`, {
       shmid: state.shmid,
     });
   }

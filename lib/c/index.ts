@@ -7,7 +7,7 @@ export { shmat, shmdt, type ShmatOptions } from './shmat.js';
 export { Attachment, attachmentOf, type BufferOwner } from './attachment.js';
 export { shmctl, type ShminfoResult, type ShmInfoResult, type ShmidDsWithId } from './shmctl.js';
 export * from './constants.js';
-export { ShmError, usageError, errnoError } from '../errors.js';
+export { ShmError, stateError, errnoError, hexKey, octalMode, type ShmErrorFields } from '../errors.js';
 export { readProcShm, procRowById, procRowByKey, readKernelTunable, type ProcShmRow } from '../native/procfs.js';
 export { futexSyscall, type FutexSyscall, type SyscallResult } from '../native/syscall.js';
 export { allowDuringWaits, disallowDuringWaits, runPendingTerminationListeners, TERMINATION_SIGNALS } from '../native/signals.js';

@@ -1,6 +1,6 @@
 // shmat(2) and shmdt(2).
 import { libc } from '../native/libc.js';
-import { errnoError, usageError } from '../errors.js';
+import { errnoError, stateError } from '../errors.js';
 import { IPC_STAT, SHM_EXEC, SHM_RDONLY, SHM_REMAP, SHM_RND, describeShmatFlags } from './constants.js';
 import { Attachment, AttachmentState, detach, newAttachment } from './attachment.js';
 import { claim, isTainted, ownsRange, restorePlaceholder, reusableAddress } from './address-space.js';
@@ -60,7 +60,7 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
     const end = start + length;
     if (!options.unsafeAllowForeignAddress) {
       if (!ownsRange(start, end)) {
-        throw usageError(
+        throw stateError(
           'ERR_SHM_FOREIGN_ADDRESS',
           'shmat',
           `${describe()} would map over 0x${start.toString(16)}-0x${end.toString(16)}, which this library did not attach: that memory may belong to the JavaScript engine. Remap only over your own attachments, or pass { unsafeAllowForeignAddress: true } if you manage that range yourself`,
@@ -68,7 +68,7 @@ export function shmat(shmid: number, shmaddr: bigint | null = null, shmflg = 0, 
         );
       }
       if (flags & SHM_RDONLY && isTainted(start, end)) {
-        throw usageError(
+        throw stateError(
           'ERR_SHM_FOREIGN_ADDRESS',
           'shmat',
           `${describe()} would put a read-only mapping where ArrayBuffers were made, which may still be written; a write through them would kill the process. Remap without SHM_RDONLY, or attach read-only elsewhere`,

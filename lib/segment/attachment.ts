@@ -4,7 +4,6 @@ import { constants as bufferConstants } from 'node:buffer';
 import { inspect } from 'node:util';
 import { Attachment, shmdt } from '../c/shmat.js';
 import { checkByteRange } from '../c/validate.js';
-import { usageError } from '../errors.js';
 import { checkInteger } from '../common/arguments.js';
 
 /** The largest ArrayBuffer this Node makes; larger segments are reached through windows. */
@@ -73,12 +72,9 @@ abstract class AttachmentBase {
     return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString(encoding);
   }
 
-  /** Detaches; views taken earlier stay harmless (they read zeros). Detaching twice throws ERR_SHM_DETACHED. */
+  /** Detaches; views taken earlier stay harmless (they read zeros). Detaching again does nothing, like close(). */
   detach(): void {
-    if (this.raw.detached) {
-      throw usageError('ERR_SHM_DETACHED', 'shmdt', `segment ${this.id} is already detached from this attachment`, { shmid: this.id });
-    }
-    shmdt(this.raw);
+    if (!this.raw.detached) shmdt(this.raw);
   }
 
   /** For `using`: detaches if still attached; a second dispose does nothing. */

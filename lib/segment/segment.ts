@@ -23,7 +23,7 @@ import {
 } from '../c/constants.js';
 import { checkMode } from '../c/validate.js';
 import { checkInteger, checkTimeoutMs } from '../common/arguments.js';
-import { ShmError, hexKey, octalMode, usageError } from '../errors.js';
+import { ShmError, hexKey, octalMode, stateError } from '../errors.js';
 import { procRowById } from '../native/procfs.js';
 import { toStatus, type SegmentStatus } from './status.js';
 import { ReadOnlySegmentAttachment, SegmentAttachment } from './attachment.js';
@@ -160,9 +160,9 @@ export class Segment {
         throw error;
       }
       if (existing.size < options.size) {
-        throw usageError(
+        throw stateError(
           'EINVAL',
-          'shmget',
+          'Segment.openOrCreate',
           `the segment with key ${hexKey(key)} (id ${existing.id}) exists with ${existing.size} bytes, smaller than the ${options.size} asked for: remove it (ipcrm -m ${existing.id}) or ask for at most ${existing.size}`,
           { shmid: existing.id, key },
         );
@@ -292,7 +292,7 @@ export class Segment {
     const deadline = Date.now() + timeoutMs;
     while (this.stat().attached < count) {
       if (Date.now() >= deadline) {
-        throw usageError('ETIMEDOUT', 'shmctl', `segment ${this.id}: ${this.stat().attached} of ${count} attachments after ${timeoutMs} ms; not removed`, {
+        throw stateError('ETIMEDOUT', 'Segment.removeOnceAttached', `segment ${this.id}: ${this.stat().attached} of ${count} attachments after ${timeoutMs} ms; not removed`, {
           shmid: this.id,
         });
       }

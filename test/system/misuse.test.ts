@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LIB, runChild } from '../support/child.js';
 import { childResults, procRow, uniqueKey } from '../support/segments.js';
 
-type Outcome = { ok: unknown } | { code: string; name: string; syscall?: string; message: string; isShmError: boolean };
+type Outcome = { ok: unknown } | { code: string; name: string; syscall?: string; operation?: string; message: string; isShmError: boolean };
 
 const PRELUDE = `
   import { Segment, SegmentAttachment, ReadOnlySegmentAttachment, ShmError, list } from LIB;
@@ -21,7 +21,7 @@ const PRELUDE = `
       const value = fn();
       results[name] = { ok: value === undefined ? null : value };
     } catch (e) {
-      results[name] = { code: e.code, name: e.name, syscall: e.syscall, message: e.message, isShmError: e instanceof ShmError };
+      results[name] = { code: e.code, name: e.name, syscall: e.syscall, operation: e.operation, message: e.message, isShmError: e instanceof ShmError };
     }
   };
 `;
@@ -198,7 +198,7 @@ describe('misuse, each in a child process', () => {
     expect(r.unchanged).toEqual({ ok: 'original' });
   });
 
-  it('a second dispose is a no-op; a second detach throws ERR_SHM_DETACHED (also detach after dispose)', () => {
+  it('a second dispose or detach is a no-op, in any order (like close())', () => {
     const r = inChild(`
       const segment = track(Segment.create({ size: 4096 }));
       const a = segment.attach();
@@ -218,16 +218,15 @@ describe('misuse, each in a child process', () => {
     expect(r).toEqual({
       dispose1: { ok: null },
       dispose2: { ok: null },
-      detachAfterDispose: failed('ERR_SHM_DETACHED', { syscall: 'shmdt' }),
+      detachAfterDispose: { ok: null },
       detach1: { ok: null },
-      detach2: failed('ERR_SHM_DETACHED', { syscall: 'shmdt' }),
+      detach2: { ok: null },
       disposeAfterDetach: { ok: null },
       segmentDispose1: { ok: null },
       segmentDispose2: { ok: null },
       detachAll: { ok: null },
       nattch: { ok: 0 },
     });
-    expect((r.detach2 as { message: string }).message).toMatch(/already detached/);
   });
 
   it('operations on a removed segment fail with ShmError EINVAL/EIDRM, naming the id', () => {
@@ -304,7 +303,7 @@ describe('misuse, each in a child process', () => {
       existing.remove();
       report('createdWhenMissing', () => { const s = track(Segment.openOrCreate({ key: ${key}, size: 10000 })); const v = [s.created, s.size]; s.remove(); return v; });
     `);
-    expect(r.larger).toEqual(failed('EINVAL', { syscall: 'shmget' }));
+    expect(r.larger).toEqual(failed('EINVAL', { operation: 'Segment.openOrCreate' }));
     const message = (r.larger as { message: string }).message;
     expect(message).toMatch(/^EINVAL: /);
     expect(message).toContain('4096 bytes');
