@@ -1,7 +1,6 @@
 // npm run repl: the sysv-shm REPL from a checkout (the installed package has it as `sysv-shm repl`).
 // History: ~/.sysv_shm_repl_history, or $SYSV_SHM_REPL_HISTORY ('' turns it off).
-import { startSession } from '../lib/repl/session.js';
-import { typeScriptTransform } from '../lib/repl/typescript.js';
+import { startSession, typeScriptTransform } from '../lib/internal.js';
 
 const { closed } = startSession({ transform: typeScriptTransform()?.transform });
 await closed;

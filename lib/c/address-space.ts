@@ -318,9 +318,8 @@ function smallestHugePageSize(): bigint {
     // Entries are named hugepages-<size>kB.
     const sizes = readdirSync('/sys/kernel/mm/hugepages')
       .map((name) => Number(/^hugepages-(\d+)kB$/.exec(name)?.[1]))
-      .filter((kB) => kB > 0)
-      .map((kB) => BigInt(kB) * 1024n);
-    if (sizes.length) hugeUnit = sizes.reduce((a, b) => (a < b ? a : b));
+      .filter((kB) => kB > 0);
+    if (sizes.length) hugeUnit = BigInt(Math.min(...sizes)) * 1024n;
   } catch {
     // no /sys: keep the conservative default
   }

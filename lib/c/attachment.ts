@@ -6,8 +6,8 @@ import { constants as bufferConstants } from 'node:buffer';
 import * as workerThreads from 'node:worker_threads';
 import { libc } from '../native/libc.js';
 import { koffi } from '../native/koffi.js';
-import { ShmError, errnoError, stateError } from '../errors.js';
-import { checkByteRange } from './validate.js';
+import { ShmError, errnoError, stateError } from './errors.js';
+import { checkByteRange } from '../common/arguments.js';
 import { pin, releaseOwner, unpin, type RegionOwner } from './address-space.js';
 import { forgetSlot, markTainted, type Slot } from './threads.js';
 

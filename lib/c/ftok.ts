@@ -1,7 +1,7 @@
 // ftok(3): a key from a file's inode and device plus an 8-bit project id.
 import { libc } from '../native/libc.js';
-import { errnoError } from '../errors.js';
-import { checkPath, checkProjId } from './validate.js';
+import { errnoError } from './errors.js';
+import { checkPath, checkProjId } from '../common/arguments.js';
 
 /**
  * Returns the key C's ftok would return for the same file and id (a signed 32-bit number, as key_t is).

@@ -1,12 +1,12 @@
 // shmat(2) and shmdt(2).
 import { libc } from '../native/libc.js';
-import { errnoError, stateError } from '../errors.js';
+import { errnoError, stateError } from './errors.js';
 import { IPC_STAT, SHM_EXEC, SHM_RDONLY, SHM_REMAP, SHM_RND, describeShmatFlags } from './constants.js';
 import { Attachment, AttachmentState, detach, newAttachment } from './attachment.js';
 import { claim, isTainted, ownsRange, restorePlaceholder, reusableAddress } from './address-space.js';
 import { scratchBuffer } from './shmctl.js';
 import { record } from './threads.js';
-import { checkAddress, checkFlags, checkShmid } from './validate.js';
+import { checkAddress, checkFlags, checkShmid } from '../common/arguments.js';
 
 export interface ShmatOptions {
   /**

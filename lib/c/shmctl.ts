@@ -1,10 +1,10 @@
 // shmctl(2): status, ownership and mode, removal, locking and the system-wide info calls.
 import { libc } from '../native/libc.js';
-import { errnoError, type ShmError } from '../errors.js';
+import { errnoError, type ShmError } from './errors.js';
 import { procRowById } from '../native/procfs.js';
 import type { ShmidDs, ShmidDsPatch, Shminfo, ShmInfo } from '../abi/index.js';
 import { IPC_SET, IPC_STAT, SHMCTL_COMMAND_NAMES, type ShmctlCommand } from './constants.js';
-import { checkFlags, checkMode, checkShmid, checkUnsigned32 } from './validate.js';
+import { checkFlags, checkMode, checkShmid, checkUnsigned32 } from '../common/arguments.js';
 
 /** IPC_INFO's answer; `highestIndex` is shmctl's return value (the highest used index of the kernel's array). */
 export type ShminfoResult = Shminfo & { highestIndex: number };
@@ -19,7 +19,9 @@ export function shmctl(shmid: number, cmd: ShmctlCommand<'IPC_RMID' | 'SHM_LOCK'
 export function shmctl(shmid: number, cmd: ShmctlCommand<'IPC_INFO'>): ShminfoResult;
 export function shmctl(shmid: number, cmd: ShmctlCommand<'SHM_INFO'>): ShmInfoResult;
 export function shmctl(index: number, cmd: ShmctlCommand<'SHM_STAT' | 'SHM_STAT_ANY'>): ShmidDsWithId;
+// biome-ignore lint/suspicious/noConfusingVoidType: the general overload: some commands return nothing, as their specific overloads say
 export function shmctl(shmid: number, cmd: number, buf?: ShmidDsPatch): ShmidDs | ShmidDsWithId | ShminfoResult | ShmInfoResult | void;
+// biome-ignore lint/suspicious/noConfusingVoidType: the implementation of the overloads above
 export function shmctl(shmid: number, cmd: number, buf?: ShmidDsPatch): ShmidDs | ShmidDsWithId | ShminfoResult | ShmInfoResult | void {
   const id = checkShmid(shmid);
   const name = SHMCTL_COMMAND_NAMES.get(checkFlags(cmd, 'cmd'));
@@ -101,14 +103,32 @@ function setPerm(shmid: number, patch: ShmidDsPatch): void {
   call(shmid, IPC_SET, 'IPC_SET', bytes);
 }
 
-// IPC_STAT needs read permission, but the owner may change a segment it cannot read (mode 0200 or 0000);
-// /proc/sysvipc/shm is readable by all and has the same three fields.
 function currentPerm(shmid: number): { uid: number; gid: number; mode: number } {
+  const { uid, gid, mode } = statOrProc(shmid);
+  return { uid, gid, mode };
+}
+
+/** What IPC_STAT tells of a segment that every process may know, from /proc when IPC_STAT is refused. */
+export interface SegmentFacts {
+  key: number;
+  size: number;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+/**
+ * IPC_STAT's key, size, owner and mode. IPC_STAT needs read permission, which a creator or owner may not have
+ * given itself (mode 0200 or 0000) although it may still change or remove the segment; /proc/sysvipc/shm is
+ * readable by all and has the same fields, so it answers then (the EACCES is thrown if /proc cannot).
+ */
+export function statOrProc(shmid: number): SegmentFacts {
   try {
-    return libc().abi.decodeShmidDs(call(shmid, IPC_STAT, 'IPC_STAT', scratchBuffer()).bytes).perm;
+    const ds = libc().abi.decodeShmidDs(call(checkShmid(shmid), IPC_STAT, 'IPC_STAT', scratchBuffer()).bytes);
+    return { key: ds.perm.key, size: ds.segsz, uid: ds.perm.uid, gid: ds.perm.gid, mode: ds.perm.mode };
   } catch (error) {
     const row = (error as ShmError).code === 'EACCES' ? procRowById(shmid) : undefined;
     if (!row) throw error;
-    return { uid: row.uid, gid: row.gid, mode: row.perms };
+    return { key: row.key, size: row.size, uid: row.uid, gid: row.gid, mode: row.perms };
   }
 }

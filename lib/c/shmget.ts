@@ -1,8 +1,9 @@
 // shmget(2): create or open a segment by key.
 import { libc } from '../native/libc.js';
-import { errnoError, hexKey } from '../errors.js';
+import { errnoError } from './errors.js';
+import { hexKey } from '../common/format.js';
 import { describeShmgetFlags } from './constants.js';
-import { checkFlags, checkKey, checkSize } from './validate.js';
+import { checkFlags, checkKey, checkSize } from '../common/arguments.js';
 
 /** The largest size_t this process can pass. */
 function maxSize(): number {

@@ -10,7 +10,9 @@ export const right = (value: string | number, width: number) => String(value).pa
 export const cut = (value: string, precision: number) => value.slice(0, precision);
 
 /** printf("0x%08x", key) of a key_t. */
-export const hexKey = (key: number) => '0x' + (key >>> 0).toString(16).padStart(8, '0');
+import { hexKey } from '../common/format.js';
+
+export { hexKey };
 /** printf("%o"). */
 export const octal = (value: number) => value.toString(8);
 /** printf("%#o"): "0" for zero, else a leading 0. */

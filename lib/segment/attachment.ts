@@ -2,8 +2,8 @@
 // Both wrap the C-shaped Attachment, which keeps every view harmless after detach.
 import { constants as bufferConstants } from 'node:buffer';
 import { inspect } from 'node:util';
-import { Attachment, shmdt } from '../c/shmat.js';
-import { checkByteRange } from '../c/validate.js';
+import { type Attachment, shmdt } from '../c/index.js';
+import { checkByteRange } from '../common/arguments.js';
 import { checkInteger } from '../common/arguments.js';
 
 /** The largest ArrayBuffer this Node makes; larger segments are reached through windows. */

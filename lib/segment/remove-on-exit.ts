@@ -2,10 +2,8 @@
 // and on SIGINT/SIGTERM/SIGHUP. A signal is never swallowed: when we are its only listener we clean up and
 // re-raise it, so the process still dies of that signal; when the program has its own listener, that listener
 // decides, and 'exit' cleans up if it exits. The listeners are there only while a segment is to be removed, and
-// also run from inside a synchronous wait of ours (native/signals.ts): Ctrl-C works while one sleeps.
-import { IPC_RMID } from '../c/constants.js';
-import { shmctl } from '../c/shmctl.js';
-import { allowDuringWaits, disallowDuringWaits } from '../native/signals.js';
+// also run from inside a synchronous wait of ours (lib/native/signals.ts): Ctrl-C works while one sleeps.
+import { IPC_RMID, allowDuringWaits, disallowDuringWaits, shmctl } from '../c/index.js';
 
 const pending = new Set<number>();
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

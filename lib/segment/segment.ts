@@ -1,11 +1,14 @@
 // Segments for people: create or open by key, path or id; attach with typed views; status, ownership,
 // removal and locking; cleanup that survives crashes. Built only on the C-shaped layer in lib/c/.
 import { inspect } from 'node:util';
-import { ftok } from '../c/ftok.js';
-import { shmget } from '../c/shmget.js';
-import { shmat } from '../c/shmat.js';
-import { shmctl } from '../c/shmctl.js';
 import {
+  ShmError,
+  ftok,
+  shmat,
+  shmctl,
+  shmget,
+  stateError,
+  statOrProc,
   IPC_CREAT,
   IPC_EXCL,
   IPC_PRIVATE,
@@ -20,11 +23,9 @@ import {
   SHM_RDONLY,
   SHM_REMAP,
   SHM_UNLOCK,
-} from '../c/constants.js';
-import { checkMode } from '../c/validate.js';
-import { checkInteger, checkTimeoutMs } from '../common/arguments.js';
-import { ShmError, hexKey, octalMode, stateError } from '../errors.js';
-import { procRowById } from '../native/procfs.js';
+} from '../c/index.js';
+import { checkInteger, checkMode, checkTimeoutMs } from '../common/arguments.js';
+import { hexKey, octalMode } from '../common/format.js';
 import { toStatus, type SegmentStatus } from './status.js';
 import { ReadOnlySegmentAttachment, SegmentAttachment } from './attachment.js';
 import { cancelRemoveOnExit, isRemovedOnExit, removeOnExit } from './remove-on-exit.js';
@@ -83,19 +84,10 @@ function hugePageFlags(hugePages: CreateOptions['hugePages']): number {
   throw new TypeError(`hugePages must be '2MB', '1GB' or true, got ${String(hugePages)}`);
 }
 
-/**
- * Key and real size of a segment. IPC_STAT needs read permission, which a creator may not have given itself
- * (mode 0200 or 0000); /proc/sysvipc/shm is readable by all, so it answers then.
- */
+/** Key and real size of a segment, also when its mode does not let this process read it (see statOrProc). */
 function facts(id: number): { key: number; size: number } {
-  try {
-    const ds = shmctl(id, IPC_STAT);
-    return { key: ds.perm.key, size: ds.segsz };
-  } catch (error) {
-    const row = error instanceof ShmError && error.code === 'EACCES' ? procRowById(id) : undefined;
-    if (!row) throw error;
-    return { key: row.key, size: row.size };
-  }
+  const { key, size } = statOrProc(id);
+  return { key, size };
 }
 
 export class Segment {

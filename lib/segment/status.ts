@@ -1,7 +1,7 @@
 // The friendly form of struct shmid_ds, shared by Segment.stat() and the system-wide list().
 import type { ShmidDs } from '../abi/index.js';
-import { SHM_DEST, SHM_LOCKED } from '../c/constants.js';
-import { hexKey } from '../errors.js';
+import { SHM_DEST, SHM_LOCKED } from '../c/index.js';
+import { hexKey } from '../common/format.js';
 
 export interface SegmentStatus {
   id: number;

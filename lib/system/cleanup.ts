@@ -1,21 +1,8 @@
 // Finding and removing segments nobody will come back for.
-import { shmctl } from '../c/shmctl.js';
-import { shmget } from '../c/shmget.js';
-import { IPC_RMID } from '../c/constants.js';
-import { checkKey, checkShmid } from '../c/validate.js';
+import { IPC_RMID, processExists, shmctl, shmget } from '../c/index.js';
+import { checkKey, checkShmid } from '../common/arguments.js';
 import { list } from './list.js';
 import type { SegmentStatus } from '../segment/status.js';
-
-/** True unless the process is certainly gone (EPERM means it exists under another uid). */
-export function processExists(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Segments nobody is attached to whose creator and last user are both gone. */
 export function orphans(): SegmentStatus[] {

@@ -1,8 +1,5 @@
 // System limits and usage, like ipcs -l and ipcs -u.
-import { libc } from '../native/libc.js';
-import { readKernelTunable } from '../native/procfs.js';
-import { shmctl } from '../c/shmctl.js';
-import { IPC_INFO, SHM_INFO } from '../c/constants.js';
+import { IPC_INFO, SHM_INFO, pageSize as systemPageSize, readKernelTunable, shmctl } from '../c/index.js';
 
 export interface Limits {
   /** Largest segment, in bytes (SHMMAX). */
@@ -26,7 +23,7 @@ const big = (value: number | bigint) => BigInt(value);
 
 export function limits(): Limits {
   const info = shmctl(0, IPC_INFO);
-  const pageSize = libc().pageSize;
+  const pageSize = systemPageSize();
   const fromProc = { shmmax: readKernelTunable('shmmax'), shmall: readKernelTunable('shmall'), shmmni: readKernelTunable('shmmni') };
   const complete = fromProc.shmmax !== undefined && fromProc.shmall !== undefined && fromProc.shmmni !== undefined;
   const shmall = fromProc.shmall ?? big(info.shmall);

@@ -1,9 +1,6 @@
 // The system-wide view of SysV shared memory, like ipcs -m: from /proc/sysvipc/shm, or, where /proc is not
 // available, by walking the kernel's array with SHM_INFO and SHM_STAT_ANY.
-import { readProcShm, type ProcShmRow } from '../native/procfs.js';
-import { shmctl } from '../c/shmctl.js';
-import { SHM_INFO, SHM_STAT_ANY } from '../c/constants.js';
-import { ShmError } from '../errors.js';
+import { SHM_INFO, SHM_STAT_ANY, ShmError, readProcShm, shmctl, stateError, type ProcShmRow } from '../c/index.js';
 import { toStatus, type SegmentStatus } from '../segment/status.js';
 
 function fromProc(row: ProcShmRow): SegmentStatus {
@@ -25,7 +22,7 @@ function fromProc(row: ProcShmRow): SegmentStatus {
 }
 
 /** Walks the kernel's array of segments (what ipcs does without /proc). */
-export function listByShmStat(): SegmentStatus[] {
+function listByShmStat(): SegmentStatus[] {
   const { highestIndex } = shmctl(0, SHM_INFO);
   const found: SegmentStatus[] = [];
   for (let index = 0; index <= highestIndex; index++) {
@@ -50,7 +47,7 @@ export function list({ source = 'auto' }: ListOptions = {}): SegmentStatus[] {
   if (source !== 'shmctl') {
     const rows = readProcShm();
     if (rows) return rows.map(fromProc).sort((a, b) => a.id - b.id);
-    if (source === 'proc') throw new Error('/proc/sysvipc/shm is not readable here; use source: "shmctl"');
+    if (source === 'proc') throw stateError('ENOENT', 'list', '/proc/sysvipc/shm is not readable here; use list({ source: "shmctl" })');
   }
   return listByShmStat().sort((a, b) => a.id - b.id);
 }

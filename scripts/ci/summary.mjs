@@ -6,6 +6,7 @@
 // An argument is a file, or NAME=FILE[,FILE...] to label the lines printed about those files. Each file is
 // recognised by its content:
 //  - a leak report ({ leaked: [...] }, test/support/leak-check.ts): a segment left behind is one failure;
+//  - a report of static checks ({ checks: [...] }, scripts/ci/checks.mjs): each check is one test;
 //  - a vitest JSON report: its passed, failed and skipped tests, plus one failure per test file that failed to load.
 //    One written by scripts/ci/emulated.sh also has an "emulated" key: its smoke test counts as one test, its leak
 //    check as above, a vitest run that failed with no failed test (an error outside the tests) as one failure, and
@@ -44,6 +45,16 @@ for (const { label, path } of inputs) {
   } catch (error) {
     console.log(`unreadable report${where} ${path}: ${error.message}`);
     failed += 1;
+    continue;
+  }
+  if (Array.isArray(report.checks)) {
+    for (const check of report.checks) {
+      if (check.passed) passed += 1;
+      else {
+        console.log(`static check ${check.name}${where} failed: ${check.command}`);
+        failed += 1;
+      }
+    }
     continue;
   }
   if (Array.isArray(report.leaked) && report.numTotalTests === undefined) {

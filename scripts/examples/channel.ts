@@ -5,7 +5,7 @@
 //   npx tsx scripts/examples/channel.ts
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Channel } from '../../lib/sync/channel.js';
+import { Channel } from '../../lib/index.js';
 
 if (process.argv[2] === 'consumer') {
   const channel = Channel.open(Number(process.argv[3]));

@@ -5,8 +5,7 @@
 //   npx tsx scripts/examples/flag-handshake.ts
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { IPC_CREAT, IPC_PRIVATE, IPC_RMID, shmat, shmctl, shmdt, shmget } from '../../lib/index.js';
-import { notify, wait } from '../../lib/sync/futex.js';
+import { IPC_CREAT, IPC_PRIVATE, IPC_RMID, notify, shmat, shmctl, shmdt, shmget, wait } from '../../lib/index.js';
 
 const FLAG = 0; // Int32 index of the flag word; the data starts at byte 64 (its own cache line)
 const DATA = 64;

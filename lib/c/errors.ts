@@ -2,8 +2,9 @@
 // `syscall` the C function that failed. The message starts with the code, names the call with its arguments,
 // and says what to do where we can tell.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { libc } from './native/libc.js';
-import { procRowById, procRowByKey, readKernelTunable } from './native/procfs.js';
+import { libc } from '../native/libc.js';
+import { procRowById, procRowByKey, readKernelTunable } from '../native/procfs.js';
+import { hexKey, octalMode } from '../common/format.js';
 
 export interface ShmErrorFields {
   code: string;
@@ -59,14 +60,6 @@ export interface CallContext {
   path?: string;
   flags?: number;
   cmd?: string;
-}
-
-export function hexKey(key: number): string {
-  return '0x' + (key >>> 0).toString(16).padStart(8, '0');
-}
-
-export function octalMode(mode: number): string {
-  return '0' + (mode & 0o777).toString(8).padStart(3, '0');
 }
 
 /** Reads errno right after a failed libc call and builds the error. */
