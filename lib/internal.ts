@@ -3,8 +3,10 @@
 export { readProcShm, procRowById, procRowByKey, type ProcShmRow } from './native/procfs.js';
 export { libc, libcHandle } from './native/libc.js';
 export { koffi } from './native/koffi.js';
-export { futexCallCounts } from './sync/futex.js';
+export { futexCallCounts, WAIT_SPIN, ASYNC_SLICE_MS } from './sync/futex.js';
+export { DEFAULT_SPIN as CHANNEL_DEFAULT_SPIN, SLICE_MS as CHANNEL_SLICE_MS } from './sync/channel/index.js';
 export { addressSpaceStats } from './c/address-space.js';
+export { processExists } from './c/process.js';
 export { MAX_TIMEOUT_MS } from './common/arguments.js';
 export { targets } from './abi/targets/index.js';
 export type { AbiDescription, FieldLayout, StructLayout } from './abi/types.js';
@@ -13,3 +15,6 @@ export { CHUNK as CLI_CHUNK, WINDOW as CLI_WINDOW } from './cli/stream.js';
 export { startSession } from './repl/session.js';
 export { typeScriptTransform } from './repl/typescript.js';
 export * as ringLayout from './sync/ring-layout.js';
+export { SpinPolicy, MAX_PROBE_INTERVAL, MAX_SPIN_MS, PROBE_INTERVAL, SHORT_SLEEP_MS } from './sync/spin-policy.js';
+export { WordCopier, WORD_COPY_MAX } from './sync/small-copy.js';
+export { OrderedRanges, type Range } from './c/ordered-ranges.js';

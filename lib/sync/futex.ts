@@ -4,34 +4,32 @@
 // The futex ops used are the shared ones (FUTEX_WAIT / FUTEX_WAKE without FUTEX_PRIVATE_FLAG): the kernel then
 // keys the wait queue on the segment's page, so a waiter in one process is woken by a notify in another process
 // that maps the same segment at another address.
-import { attachmentOf } from '../c/attachment.js';
-import { usageError } from '../errors.js';
-import { libc } from '../native/libc.js';
-import { futexSyscall } from '../native/syscall.js';
-import { runPendingTerminationListeners } from '../native/signals.js';
+import { ShmError, attachmentOf, futexSyscall, runPendingTerminationListeners, stateError } from '../c/index.js';
+import { getAbi, type Abi } from '../abi/index.js';
 import { INT32_MAX, checkInteger, checkSpin, checkTimeoutMs } from '../common/arguments.js';
 
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
 export interface WaitOptions {
   /**
-   * How many times to re-read the word before sleeping in the kernel (default `futexDefaults.spin`). Spinning
-   * avoids a syscall when the value is about to change; 0 sleeps at once.
+   * How many times to re-read the word before sleeping in the kernel (default WAIT_SPIN: 100). Spinning avoids a
+   * syscall when the value is about to change; 0 sleeps at once.
    */
   spin?: number;
 }
 
-/** Tunables shared by wait() and waitAsync(). */
-export const futexDefaults = {
-  /** Re-reads of the word before sleeping. */
-  spin: 100,
+export interface WaitAsyncOptions extends WaitOptions {
   /**
-   * waitAsync sleeps in slices of this many ms on a libuv worker thread, re-checking between slices that the
-   * segment is still attached (so a detach never leaves a worker thread blocked for long).
+   * waitAsync sleeps on a libuv worker thread in slices of at most this many ms (default ASYNC_SLICE_MS: 500),
+   * checking between slices that the segment is still attached: a detach is noticed within one slice. A number > 0.
    */
-  asyncSliceMs: 500,
-};
+  sliceMs?: number;
+}
 
+/** Re-reads of the word before wait() and waitAsync() sleep, unless `options.spin` says otherwise. */
+export const WAIT_SPIN = 100;
+/** The longest slice of a waitAsync sleep, unless `options.sliceMs` says otherwise. */
+export const ASYNC_SLICE_MS = 500;
 
 /** Counters of the futex syscalls this process made (for measurements and tests: "how many FFI calls?"). */
 const counters = { wait: 0, wake: 0 };
@@ -51,9 +49,17 @@ interface Ops {
 }
 let ops: Ops | undefined;
 
+let cachedAbi: Abi | undefined;
+
+/** The running platform's ABI (getAbi() finds the target anew on each call: this keeps it). */
+function hostAbi(): Abi {
+  cachedAbi ??= getAbi();
+  return cachedAbi;
+}
+
 function futexOps(): Ops {
   if (ops) return ops;
-  const { abi } = libc();
+  const abi = hostAbi();
   const k = abi.constants;
   const e = abi.errno;
   // Shared futexes: no FUTEX_PRIVATE_FLAG.
@@ -69,7 +75,7 @@ function timespec(ms: number): Uint8Array | null {
   if (ms === Infinity) return null;
   let ts = timespecCache.get(ms);
   if (ts === undefined) {
-    ts = libc().abi.encodeTimespec(ms);
+    ts = hostAbi().encodeTimespec(ms);
     if (timespecCache.size >= 8) timespecCache.clear();
     timespecCache.set(ms, ts);
   }
@@ -80,12 +86,15 @@ function now(): number {
   return performance.now();
 }
 
-function unexpected(syscall: string, errnoValue: number, address: bigint): Error {
-  const name = libc().abi.errnoName(errnoValue) ?? `E${errnoValue}`;
-  if (name === 'EFAULT') {
-    return usageError('EFAULT', syscall, `the futex word at 0x${address.toString(16)} is no longer mapped (its segment was detached)`);
-  }
-  return usageError(name, syscall, `futex at 0x${address.toString(16)} failed with ${name}`);
+/** A futex call that failed with an errno other than the expected ones (EFAULT: the word is no longer mapped). */
+function futexError(operation: string, errnoValue: number, address: bigint): ShmError {
+  const code = hostAbi().errnoName(errnoValue) ?? `E${errnoValue}`;
+  const where = `futex(0x${address.toString(16)})`;
+  const message =
+    code === 'EFAULT'
+      ? `${code}: ${operation}: ${where}: the futex word is no longer mapped (its segment was detached)`
+      : `${code}: ${operation}: ${where} failed with ${code}`;
+  return new ShmError(message, { code, errno: errnoValue, syscall: 'futex', operation });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -102,21 +111,21 @@ const SLEEP_SLICE_MS = 50;
 /**
  * FUTEX_WAIT on the word at `address` while it holds `expected`, for at most `timeoutMs` (Infinity: no limit), in
  * slices of SLEEP_SLICE_MS. EAGAIN is 'not-equal'; ETIMEDOUT at the deadline is 'timed-out'; a slice that ends
- * (EINTR, or its own timeout) sleeps again with the time left.
+ * (EINTR, or its own timeout) sleeps again with the time left. `operation` names the API call in an error.
  */
-export function futexWaitAt(address: bigint, expected: number, timeoutMs: number): WaitResult {
+export function futexWaitAt(address: bigint, expected: number, timeoutMs: number, operation: string): WaitResult {
   const o = futexOps();
   const sys = futexSyscall();
   const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
   let remaining = timeoutMs;
   for (;;) {
     counters.wait++;
-    const slice = remaining < SLEEP_SLICE_MS ? remaining : SLEEP_SLICE_MS;
+    const slice = Math.min(remaining, SLEEP_SLICE_MS);
     const r = sys.call(address, o.wait, expected | 0, timespec(slice));
     if (r >= 0) return 'ok';
     const errnoValue = -r;
     if (errnoValue === o.EAGAIN) return 'not-equal';
-    if (errnoValue !== o.ETIMEDOUT && errnoValue !== o.EINTR) throw unexpected('futex', errnoValue, address);
+    if (errnoValue !== o.ETIMEDOUT && errnoValue !== o.EINTR) throw futexError(operation, errnoValue, address);
     runPendingTerminationListeners();
     if (deadline !== Infinity) {
       remaining = deadline - now();
@@ -126,15 +135,15 @@ export function futexWaitAt(address: bigint, expected: number, timeoutMs: number
 }
 
 /** FUTEX_WAKE: wakes up to `count` waiters on the word at `address`; returns how many woke. */
-export function futexWakeAt(address: bigint, count: number): number {
+export function futexWakeAt(address: bigint, count: number, operation: string): number {
   counters.wake++;
   const r = futexSyscall().call(address, futexOps().wake, count, null);
-  if (r < 0) throw unexpected('futex', -r, address);
+  if (r < 0) throw futexError(operation, -r, address);
   return r;
 }
 
 /** futexWaitAt on a koffi worker thread: the event loop keeps running. One syscall per call (plus EINTR retries). */
-export function futexWaitAtAsync(address: bigint, expected: number, timeoutMs: number): Promise<WaitResult> {
+export function futexWaitAtAsync(address: bigint, expected: number, timeoutMs: number, operation: string): Promise<WaitResult> {
   const o = futexOps();
   const sys = futexSyscall();
   const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
@@ -150,7 +159,7 @@ export function futexWaitAtAsync(address: bigint, expected: number, timeoutMs: n
         const errnoValue = -r;
         if (errnoValue === o.EAGAIN) return resolve('not-equal');
         if (errnoValue === o.ETIMEDOUT) return resolve('timed-out');
-        if (errnoValue !== o.EINTR) return reject(unexpected('futex', errnoValue, address));
+        if (errnoValue !== o.EINTR) return reject(futexError(operation, errnoValue, address));
         const left = deadline === Infinity ? Infinity : deadline - now();
         if (left <= 0) return resolve('timed-out');
         attempt(left);
@@ -194,7 +203,7 @@ function wordAddress(fn: string, view: unknown, index: unknown): bigint {
   }
   const attachment = owner.attachment;
   if (attachment.detached) {
-    throw usageError(
+    throw stateError(
       'ERR_SHM_DETACHED',
       fn,
       `${fn}: segment ${attachment.shmid} was detached from this process; its buffer now covers placeholder memory that no other process sees`,
@@ -236,12 +245,12 @@ function prepareWait(
   index: number,
   expected: number,
   timeoutMs: number | undefined,
-  options: WaitOptions | undefined,
+  spinOption: unknown,
 ): WaitResult | { address: bigint; value: number; timeout: number } {
   const address = wordAddress(fn, view, index);
   const value = checkExpected(fn, expected);
   const timeout = checkTimeoutMs(fn, timeoutMs);
-  const spin = checkSpin(fn, options?.spin, futexDefaults.spin);
+  const spin = checkSpin(fn, spinOption, WAIT_SPIN);
   if (Atomics.load(view, index) !== value) return 'not-equal';
   if (spinUntilChanged(view, index, value, spin)) return 'not-equal';
   if (timeout === 0) return 'timed-out';
@@ -257,9 +266,9 @@ function prepareWait(
  * Blocks the thread: use waitAsync on the main thread of a server.
  */
 export function wait(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitOptions): WaitResult {
-  const w = prepareWait('wait', view, index, expected, timeoutMs, options);
+  const w = prepareWait('wait', view, index, expected, timeoutMs, options?.spin);
   if (typeof w === 'string') return w;
-  return futexWaitAt(w.address, w.value, w.timeout);
+  return futexWaitAt(w.address, w.value, w.timeout, 'wait');
 }
 
 /** Like Atomics.notify: wakes up to `count` (default: all) waiters on view[index], in any process; returns how many woke. */
@@ -268,25 +277,35 @@ export function notify(view: Int32Array, index: number, count?: number): number 
   // Every waiter when no count is given (or Infinity); the kernel takes at most INT32_MAX.
   const n = count === undefined || count === Infinity ? INT32_MAX : Math.min(checkInteger('notify', 'count', count), INT32_MAX);
   if (n === 0) return 0;
-  return futexWakeAt(address, n);
+  return futexWakeAt(address, n, 'notify');
+}
+
+/** `options.sliceMs`: a number of ms > 0 (Infinity: one slice), else the default. */
+function checkSliceMs(fn: string, value: unknown): number {
+  if (value === undefined) return ASYNC_SLICE_MS;
+  if (typeof value !== 'number') throw new TypeError(`${fn}: sliceMs must be a number of milliseconds, got ${typeof value}`);
+  if (!(value > 0)) throw new RangeError(`${fn}: sliceMs must be > 0, got ${value}`);
+  return value;
 }
 
 /**
  * wait() without blocking the event loop: the sleep happens on a libuv worker thread (koffi async call), in slices
- * of `futexDefaults.asyncSliceMs`. Each pending waitAsync occupies one thread of libuv's pool (UV_THREADPOOL_SIZE,
- * default 4) while it sleeps. A notify that lands between two slices is not seen, exactly as a notify with no
- * waiter is lost for Atomics.wait: change the word before notifying and the next slice returns 'not-equal'.
+ * of `options.sliceMs` (default ASYNC_SLICE_MS). Each pending waitAsync occupies one thread of libuv's pool
+ * (UV_THREADPOOL_SIZE, default 4) while it sleeps. A notify that lands between two slices is not seen, exactly as a
+ * notify with no waiter is lost for Atomics.wait: change the word before notifying and the next slice returns
+ * 'not-equal'.
  */
-export async function waitAsync(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitOptions): Promise<WaitResult> {
-  const w = prepareWait('waitAsync', view, index, expected, timeoutMs, options);
+export async function waitAsync(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitAsyncOptions): Promise<WaitResult> {
+  const sliceMs = checkSliceMs('waitAsync', options?.sliceMs); // checked even when no sleep follows
+  const w = prepareWait('waitAsync', view, index, expected, timeoutMs, options?.spin);
   if (typeof w === 'string') return w;
   const { address, value, timeout } = w;
   const deadline = timeout === Infinity ? Infinity : now() + timeout;
   for (;;) {
     const left = deadline === Infinity ? Infinity : deadline - now();
     if (left <= 0) return 'timed-out';
-    const slice = Math.min(left, futexDefaults.asyncSliceMs);
-    const result = await futexWaitAtAsync(address, value, slice);
+    const slice = Math.min(left, sliceMs);
+    const result = await futexWaitAtAsync(address, value, slice, 'waitAsync');
     if (result !== 'timed-out' || slice === left) return result;
     // Between slices: the segment must still be attached (a detach turns the word into private memory).
     wordAddress('waitAsync', view, index);

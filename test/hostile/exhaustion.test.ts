@@ -68,7 +68,7 @@ describe('exhaustion', () => {
     const segment = Segment.create({ size: 256 << 20, noReserve: true });
     removeAfterTest(segment.id);
     const outcome = childResults<{ made: number; peak: number; code?: string; message?: string; after: number }>(
-      runProgram(fileURLToPath(new URL('programs/fill-address-space.ts', import.meta.url)), [segment.id], { timeoutMs: 60_000 }),
+      runProgram(fileURLToPath(new URL('../fixtures/hostile/fill-address-space.ts', import.meta.url)), [segment.id], { timeoutMs: 60_000 }),
     );
     expect(outcome.made).toBeGreaterThan(0);
     expect(outcome.made).toBeLessThan(10000);

@@ -2,53 +2,15 @@
 // receiving, detaching): the survivor never hangs past its timeout, never reads a torn message, and no
 // segment is left behind (the channel removes its segment as soon as it exists).
 import { afterEach, describe, expect, it } from 'vitest';
-import { readProcShm } from '../../lib/native/procfs.js';
-import { killChildren, recordChild } from '../support/child.js';
+import { fileURLToPath } from 'node:url';
+import { readProcShm } from '../../lib/internal.js';
+import { killChildren, recordProgram } from '../support/child.js';
 
 const RUNS = 24;
 
-const producer = `
-  import { Channel } from LIB;
-  import { createHash } from 'node:crypto';
-  const tx = Channel.create({ capacity: 1 << 16 });
-  console.log('id ' + tx.id);
-  let seq = 0;
-  try {
-    for (;;) {
-      const size = 8 + ((seq * 7919) % 20000);
-      const body = Buffer.alloc(size, seq & 0xff);
-      body.writeUInt32LE(seq, 0);
-      const digest = createHash('sha1').update(body).digest();
-      tx.send(Buffer.concat([digest, body]), { timeoutMs: 3000 });
-      seq++;
-    }
-  } catch (e) {
-    // ETIMEDOUT is right when no consumer ever opened the channel (it was killed while starting).
-    process.stdout.write('ended ' + e.code + ' after ' + seq + '\\n', () => process.exit({ EPIPE: 0, ETIMEDOUT: 5 }[e.code] ?? 2));
-  }
-`;
-
-const consumer = (id: number) => `
-  import { Channel } from LIB;
-  import { createHash } from 'node:crypto';
-  const rx = Channel.open(${id});
-  console.log('open');
-  let count = 0;
-  try {
-    for (;;) {
-      const m = rx.receive({ timeoutMs: 3000 });
-      if (m === null) { console.log('timeout'); process.exit(4); }
-      const digest = Buffer.from(m.subarray(0, 20));
-      const body = m.subarray(20);
-      if (!createHash('sha1').update(body).digest().equals(digest) || Buffer.from(body).readUInt32LE(0) !== count) {
-        console.log('torn message ' + count); process.exit(3);
-      }
-      count++;
-    }
-  } catch (e) {
-    process.stdout.write('ended ' + e.code + ' after ' + count + '\\n', () => process.exit(e.code === 'EPIPE' ? 0 : 2));
-  }
-`;
+// The producer sends [sha1 of body][body] for ever; the consumer checks every digest and the order (their
+// exit codes and lines: test/fixtures/hostile/checked-*.ts).
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/hostile/${name}.ts`, import.meta.url));
 
 afterEach(killChildren);
 
@@ -56,7 +18,7 @@ describe('SIGKILL anywhere in a producer/consumer pair', () => {
   it(`survives ${RUNS} kills at random points with no hang, no torn message and no leak`, async () => {
     const outcomes = { killedProducer: 0, killedConsumer: 0, killedBeforeOpen: 0, survivorSawEpipe: 0 };
     for (let run = 0; run < RUNS; run++) {
-      const tx = recordChild(producer);
+      const tx = recordProgram(program('checked-producer'));
       const id = Number((await tx.line(/id (\d+)/))[1]);
       // Kill at a random moment: sometimes before the consumer even opened the channel.
       const victimIsProducer = run % 2 === 0;
@@ -68,7 +30,7 @@ describe('SIGKILL anywhere in a producer/consumer pair', () => {
         expect(readProcShm()!.some((r) => r.shmid === id)).toBe(false);
         continue;
       }
-      const rx = recordChild(consumer(id));
+      const rx = recordProgram(program('checked-consumer'), [id]);
       // Mostly mid-stream (after the consumer opened); every fourth run while the consumer is still starting.
       if (run % 4 !== 3) await rx.line(/open/).catch(() => undefined); // or it died first: checked below
       await new Promise((resolve) => setTimeout(resolve, delay));

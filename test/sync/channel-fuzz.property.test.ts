@@ -4,20 +4,19 @@
 // the producer sent byte for byte (in strict rounds, where the scribbler spares the counters and the ring) and
 // never one longer than maxMessageSize, and each end finishes with success, EPROTO or EPIPE.
 //
-// The three programs (test/sync/programs/fuzz-*.ts, scribbler.ts) live across rounds, since a child start costs
+// The three programs (test/fixtures/sync/fuzz-*.ts, scribbler.ts) live across rounds, since a child start costs
 // seconds here; each round is a fresh channel. A round that does not finish in time fails the test (a hang), and
 // the children are then killed.
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
-import { readProcShm } from '../../lib/native/procfs.js';
-import * as L from '../../lib/sync/ring-layout.js';
+import { readProcShm, ringLayout as L } from '../../lib/internal.js';
 import { killChildren, recordProgram, type ChildExit, type RecordedChild } from '../support/child.js';
-import type { FuzzRound } from './programs/fuzz-producer.js';
-import type { ConsumerReport } from './programs/fuzz-consumer.js';
-import type { ScribbleReport } from './programs/scribbler.js';
+import type { FuzzRound } from '../fixtures/sync/fuzz-producer.js';
+import type { ConsumerReport } from '../fixtures/sync/fuzz-consumer.js';
+import type { ScribbleReport } from '../fixtures/sync/scribbler.js';
 
-const program = (name: string) => fileURLToPath(new URL(`./programs/${name}.ts`, import.meta.url));
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/sync/${name}.ts`, import.meta.url));
 const ROUNDS = 50;
 const TIMEOUT_MS = 5000; // of every send and receive: a round that takes much longer has hung
 

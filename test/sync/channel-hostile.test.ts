@@ -1,15 +1,15 @@
 // A channel whose shared memory another process writes into (a buggy peer, or any process of the same user):
 // each forged header or ring word makes the end that reads it fail with EPROTO at once (or EPIPE / EBUSY where
 // that is the truth), never hang, spin, allocate beyond the ring or deliver what was not sent. The calls run in
-// child programs (test/sync/programs/) under a time limit, so that a hang fails the test instead of hanging it.
+// child programs (test/fixtures/sync/) under a time limit, so that a hang fails the test instead of hanging it.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { Channel, shmat, shmdt } from '../../lib/index.js';
-import { readProcShm } from '../../lib/native/procfs.js';
+import { Channel, ShmError, shmat, shmdt } from '../../lib/index.js';
+import { readProcShm } from '../../lib/internal.js';
 import { killChildren, recordProgram, type ChildExit, type RecordedChild } from '../support/child.js';
-import type { Outcome } from './programs/hostile.js';
+import type { Outcome } from '../fixtures/sync/hostile.js';
 
-const program = (name: string) => fileURLToPath(new URL(`./programs/${name}.ts`, import.meta.url));
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/sync/${name}.ts`, import.meta.url));
 
 afterEach(killChildren);
 
@@ -41,8 +41,15 @@ const runs = new Map<string, ChildExit & { killed: boolean }>();
 beforeAll(async () => {
   // All four groups at once: each is a few seconds of child start-up and well under a second of work.
   const results = await Promise.all(groups.map((group) => runWithin('forge', [group], 60_000)));
-  groups.forEach((group, i) => runs.set(group, results[i]));
+  groups.forEach((group, i) => {
+    runs.set(group, results[i]);
+  });
 }, 90_000);
+
+/** A failure of a peer or of the shared memory (EPROTO, EPIPE, EBUSY): a ShmError naming the API call, no syscall. */
+function expectStateError(report: Report, operation: string): void {
+  expect({ name: report.name, operation: report.operation, syscall: report.syscall }, report.message).toEqual({ name: 'ShmError', operation, syscall: undefined });
+}
 
 /** The outcome of one case, failing clearly if the program hung or crashed before reporting it. */
 function outcome(group: (typeof groups)[number], name: string, method: string): Report {
@@ -83,6 +90,7 @@ describe('Channel.open checks the whole header', () => {
     const report = outcome('open', name, 'open');
     expect(report.code, report.message).toBe(code);
     expect(report.message).toMatch(message);
+    expectStateError(report, 'Channel.open');
     // A segment that is not a channel, or one of another version, is not evidence of a hostile writer.
     if (code === 'EPROTO' && !/magic|version/.test(name)) expect(report.message).toMatch(/another process wrote into the channel's header/);
   });
@@ -100,7 +108,8 @@ describe('Channel.open checks the whole header', () => {
     try {
       producer.child.kill('SIGKILL');
       await producer.exit;
-      expect(() => Channel.open(id)).toThrow(expect.objectContaining({ code: 'EPIPE', message: expect.stringMatching(/exited without closing/) }));
+      expect(() => Channel.open(id)).toThrow(expect.objectContaining({ code: 'EPIPE', operation: 'Channel.open', message: expect.stringMatching(/exited without closing/) }));
+      expect(() => Channel.open(id)).toThrow(ShmError);
     } finally {
       shmdt(keeper);
     }
@@ -128,6 +137,7 @@ describe('the consumer: forged head, record lengths and wrap markers', () => {
       expect(report.code, report.message).toBe('EPROTO');
       expect(report.message).toMatch(message);
       expect(report.message).toMatch(/Another process wrote into the channel's shared memory/);
+      expectStateError(report, `Consumer.${method}`);
       // At once: no wait for the 3 s timeout, no spin (generous bounds: a loaded machine must not fail this).
       expect(report.ms).toBeLessThan(method === 'tryReceive' ? 1000 : 2000);
       expect(report.again).toBe('EPROTO');
@@ -141,6 +151,7 @@ describe('the producer: forged tail, closed flag and consumer pid', () => {
     const report = outcome('producer', name, method);
     expect(report.code, report.message).toBe('EPROTO');
     expect(report.message).toMatch(message);
+    expectStateError(report, `Producer.${method}`);
     expect(report.ms).toBeLessThan(within);
     expect(report.again).toBe('EPROTO');
     expect(report.close).toBe('ok');
@@ -188,6 +199,7 @@ describe("liveness: a forged producer identity is not taken for a live producer"
       const report = outcome('liveness', name, method);
       expect(report.code, report.message).toBe('EPROTO');
       expect(report.message).toMatch(message);
+      expectStateError(report, `Consumer.${method}`);
       expect(report.ms).toBeLessThan(2000); // the first liveness check, well before the 3 s timeout
       expect(report.again).toBe('EPROTO');
       expect(report.close).toBe('ok');
@@ -210,6 +222,7 @@ describe("liveness: a forged producer identity is not taken for a live producer"
     consumer.child.stdin!.write('go\n');
     const report = JSON.parse((await consumer.line(/result (\{.*\})/, 20_000))[1]) as Outcome;
     expect(report.code, report.message).toBe('EPIPE');
+    expectStateError(report, 'Consumer.receive');
     expect(report.ms).toBeLessThan(5000); // a few liveness slices, not the 8 s timeout
     ringer.child.kill('SIGKILL');
     await Promise.all([consumer.exit, ringer.exit]);

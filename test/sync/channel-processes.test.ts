@@ -2,14 +2,15 @@
 // killed with SIGKILL (the survivor gets EPIPE within its timeout, nothing leaks).
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { Channel } from '../../lib/sync/channel.js';
+import { Channel, type Consumer, type Producer } from '../../lib/index.js';
 import { procRow } from '../support/segments.js';
-import { startChild, waitForLine } from '../support/child.js';
+import { startProgram, waitForLine } from '../support/child.js';
+import { sizeOf } from '../fixtures/sync/numbered-messages.js';
 
-const CHANNEL = JSON.stringify(fileURLToPath(new URL('../../lib/sync/channel.ts', import.meta.url)));
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/sync/${name}.ts`, import.meta.url));
 
-const ends: Channel[] = [];
-const children: Array<ReturnType<typeof startChild>> = [];
+const ends: Array<Producer | Consumer> = [];
+const children: Array<ReturnType<typeof startProgram>> = [];
 
 afterEach(async () => {
   for (const c of children.splice(0)) {
@@ -22,8 +23,9 @@ afterEach(async () => {
   for (const e of ends.splice(0)) e.close();
 });
 
-function child(code: string) {
-  const c = startChild(code.replaceAll('CHANNEL', CHANNEL));
+/** Starts a child program of test/fixtures/sync/ with its arguments. */
+function child(name: string, args: Array<string | number> = []) {
+  const c = startProgram(program(name), args);
   children.push(c);
   let stderr = '';
   c.stderr!.setEncoding('utf8');
@@ -31,29 +33,14 @@ function child(code: string) {
   return Object.assign(c, { stderrText: () => stderr });
 }
 
-function exitOf(c: ReturnType<typeof startChild>): Promise<{ code: number | null; signal: string | null }> {
+function exitOf(c: ReturnType<typeof startProgram>): Promise<{ code: number | null; signal: string | null }> {
   if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve({ code: c.exitCode, signal: c.signalCode });
   return new Promise((resolve) => c.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-// Shared by both processes: message i has a size and content derived from i, and carries its own checksum.
-const MESSAGE_CODE = `
-  function sizeOf(i) { return (i * 2654435761 >>> 0) % 97 === 0 ? 20000 + (i % 5000) : (i * 7919) % 301; }
-  function fill(bytes, i) {
-    if (bytes.length < 8) { for (let k = 0; k < bytes.length; k++) bytes[k] = (i + k * 13) & 255; return bytes; }
-    let sum = 0;
-    for (let k = 8; k < bytes.length; k++) { bytes[k] = (i + k * 13) & 255; sum = (sum * 31 + bytes[k]) >>> 0; }
-    if (bytes.length >= 8) { new DataView(bytes.buffer, bytes.byteOffset).setUint32(0, i, true); new DataView(bytes.buffer, bytes.byteOffset).setUint32(4, sum, true); }
-    return bytes;
-  }
-`;
-const shared = new Function(`${MESSAGE_CODE}; return { sizeOf, fill };`)() as {
-  sizeOf(i: number): number;
-  fill(bytes: Uint8Array, i: number): Uint8Array;
-};
-
+// Message i has a size and content derived from i and carries its own checksum (test/fixtures/sync/numbered-messages.ts).
 function verify(i: number, got: Uint8Array): void {
-  const size = shared.sizeOf(i);
+  const size = sizeOf(i);
   if (got.length !== size) throw new Error(`message ${i}: ${got.length} bytes, expected ${size}`);
   if (size < 8) {
     // Too short to carry its number and checksum: a pattern derived from the number.
@@ -70,16 +57,7 @@ function verify(i: number, got: Uint8Array): void {
 describe('two processes', () => {
   it('10^5 messages of mixed sizes (wrap-around, backpressure) arrive once, in order, with valid checksums', async () => {
     const count = 100_000;
-    const c = child(`
-      import { Channel } from CHANNEL;
-      ${MESSAGE_CODE}
-      const ch = Channel.create({ capacity: 64 * 1024, spin: 2000 });
-      console.log('id ' + ch.id);
-      const scratch = new Uint8Array(30000);
-      for (let i = 0; i < ${count}; i++) ch.send(fill(scratch.subarray(0, sizeOf(i)), i), { timeoutMs: 20000 });
-      console.log('sent');
-      ch.close();
-    `);
+    const c = child('produce-numbered-messages', [count]);
     const id = Number((await waitForLine(c, /id (\d+)/))[1]);
     const consumer = Channel.open(id, { spin: 2000 });
     ends.push(consumer);
@@ -99,19 +77,7 @@ describe('two processes', () => {
     const count = 100_000;
     const producer = Channel.create({ capacity: 32 * 1024, spin: 2000 });
     ends.push(producer);
-    const c = child(`
-      import { Channel } from CHANNEL;
-      const ch = Channel.open(${producer.id}, { spin: 2000 });
-      console.log('open');
-      let bad = 0;
-      const target = new Uint8Array(64);
-      for (let i = 0; i < ${count}; i++) {
-        const n = ch.receiveInto(target, { timeoutMs: 20000 });
-        if (n !== (i % 60) || (n > 0 && target[n - 1] !== (i & 255))) bad++;
-      }
-      console.log('done bad=' + bad);
-      ch.close();
-    `);
+    const c = child('consume-and-count-bad', [producer.id, count]);
     await waitForLine(c, /open/);
     const scratch = new Uint8Array(64);
     for (let i = 0; i < count; i++) {
@@ -125,19 +91,7 @@ describe('two processes', () => {
 
   it('receiveAsync keeps the event loop running while it waits', async () => {
     const count = 200;
-    const c = child(`
-      import { Channel } from CHANNEL;
-      ${MESSAGE_CODE}
-      const ch = Channel.create({ capacity: 64 * 1024 });
-      console.log('id ' + ch.id);
-      await new Promise((r) => process.stdin.once('data', r));
-      for (let i = 0; i < ${count}; i++) {
-        ch.send(fill(new Uint8Array(sizeOf(i)), i));
-        if (i % 20 === 0) await new Promise((r) => setTimeout(r, 10));
-      }
-      await new Promise((r) => process.stdin.once('data', r));
-      ch.close();
-    `);
+    const c = child('produce-with-pauses', [count]);
     const id = Number((await waitForLine(c, /id (\d+)/))[1]);
     const consumer = Channel.open(id, { spin: 0 });
     ends.push(consumer);
@@ -162,13 +116,7 @@ describe('two processes', () => {
 
 describe('a peer killed with SIGKILL', () => {
   it('the consumer gets EPIPE within its timeout after draining; the segment is gone', async () => {
-    const c = child(`
-      import { Channel } from CHANNEL;
-      const ch = Channel.create({ capacity: 16 * 1024 });
-      console.log('id ' + ch.id);
-      const bytes = new Uint8Array(100);
-      for (let i = 0; ; i++) { bytes[0] = i & 255; ch.send(bytes); }
-    `);
+    const c = child('produce-forever');
     const id = Number((await waitForLine(c, /id (\d+)/))[1]);
     const consumer = Channel.open(id);
     ends.push(consumer);
@@ -198,13 +146,7 @@ describe('a peer killed with SIGKILL', () => {
     const producer = Channel.create({ capacity: 8 * 1024 });
     ends.push(producer);
     const id = producer.id;
-    const c = child(`
-      import { Channel } from CHANNEL;
-      const ch = Channel.open(${id});
-      for (let i = 0; i < 100; i++) ch.receive();
-      console.log('got 100');
-      setInterval(() => {}, 1000); // alive, not reading
-    `);
+    const c = child('receive-100-then-stall', [id]);
     const bytes = new Uint8Array(200);
     for (let i = 0; i < 100; i++) producer.send(bytes, { timeoutMs: 10_000 });
     await waitForLine(c, /got 100/);
@@ -226,12 +168,7 @@ describe('a peer killed with SIGKILL', () => {
   it('a sendAsync waiting for room ends with EPIPE when the consumer is killed', async () => {
     const producer = Channel.create({ capacity: 1024 });
     ends.push(producer);
-    const c = child(`
-      import { Channel } from CHANNEL;
-      const ch = Channel.open(${producer.id});
-      console.log('open');
-      setInterval(() => {}, 1000);
-    `);
+    const c = child('open-and-stall', [producer.id]);
     await waitForLine(c, /open/);
     while (producer.trySend(new Uint8Array(100)));
     const pending = producer.sendAsync(new Uint8Array(100), { timeoutMs: 10_000 });

@@ -2,17 +2,17 @@
 // backpressure, zero-copy, timeouts and misuse.
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { IPC_CREAT, IPC_PRIVATE, shmget } from '../../lib/index.js';
-import { Channel } from '../../lib/sync/channel.js';
-import { futexCallCounts } from '../../lib/sync/futex.js';
+import { Channel, IPC_CREAT, IPC_PRIVATE, ShmError, shmget, type Consumer, type Producer } from '../../lib/index.js';
+import { futexCallCounts } from '../../lib/internal.js';
 import { procRow, removeAfterTest } from '../support/segments.js';
+import { catchError } from '../support/errors.js';
 
 const open: Channel[] = [];
 afterEach(() => {
   for (const c of open.splice(0)) c.close();
 });
 
-function pair(capacity: number, spin = 0): { producer: Channel; consumer: Channel } {
+function pair(capacity: number, spin = 0): { producer: Producer; consumer: Consumer } {
   const producer = Channel.create({ capacity, spin });
   open.push(producer);
   const consumer = Channel.open(producer.id, { spin });
@@ -298,42 +298,61 @@ describe('misuse', () => {
     expect(() => producer.close()).not.toThrow();
   });
 
-  it('a message larger than the ring is refused before anything is written', () => {
+  it('a message larger than the ring is refused with EMSGSIZE (a ShmError: this channel is too small) before anything is written', () => {
     const { producer, consumer } = pair(256);
-    expect(() => producer.send(new Uint8Array(249))).toThrow(RangeError);
-    expect(() => producer.send(new Uint8Array(249))).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }));
-    expect(() => producer.trySend(new Uint8Array(10_000))).toThrow(RangeError);
+    const error = catchError(() => producer.send(new Uint8Array(249)));
+    expect(error).toBeInstanceOf(ShmError);
+    expect(error).toMatchObject({ code: 'EMSGSIZE', errno: 90, operation: 'Producer.send', shmid: producer.id });
+    expect(error.syscall).toBeUndefined();
+    expect(error.message).toMatch(/^EMSGSIZE: Producer\.send: a message of 249 bytes does not fit this channel \(at most 248 bytes/);
+    expect(catchError(() => producer.trySend(new Uint8Array(10_000)))).toMatchObject({ code: 'EMSGSIZE', operation: 'Producer.trySend' });
+    expect(catchError(() => producer.reserve(249))).toMatchObject({ code: 'EMSGSIZE', operation: 'Producer.reserve' });
     expect(consumer.tryReceive()).toBeNull();
     producer.send(new Uint8Array(248)); // exactly the maximum fits
     expect(consumer.tryReceive()!.length).toBe(248);
   });
 
-  it('reserve larger than the capacity is a RangeError; commit without reserve is an error', () => {
+  it('reserve: a bad length is a RangeError or TypeError, too large EMSGSIZE; commit without reserve is a TypeError with a code', () => {
     const { producer } = pair(256);
-    expect(() => producer.reserve(257)).toThrow(RangeError);
+    expect(catchError(() => producer.reserve(257))).toMatchObject({ code: 'EMSGSIZE' });
     expect(() => producer.reserve(-1)).toThrow(RangeError);
+    expect(() => producer.reserve(1.5)).toThrow(RangeError);
+    expect(() => producer.reserve('1' as never)).toThrow(TypeError);
+    expect(() => producer.commit()).toThrow(TypeError);
     expect(() => producer.commit()).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_NO_RESERVATION' }));
     producer.reserve(10);
+    expect(() => producer.send(new Uint8Array(1))).toThrow(TypeError);
     expect(() => producer.send(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_RESERVED' }));
+    expect(() => producer.reserve(1)).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_RESERVED' }));
     expect(() => producer.commit(11)).toThrow(RangeError);
+    expect(() => producer.commit(-1)).toThrow(RangeError);
     producer.commit();
     expect(() => producer.commit()).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_NO_RESERVATION' }));
   });
 
-  it('release without peek, receive while peeked', () => {
+  it('release without peek, receive while peeked: TypeErrors with a code', () => {
     const { producer, consumer } = pair(256);
+    expect(() => consumer.release()).toThrow(TypeError);
     expect(() => consumer.release()).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_NOT_PEEKED' }));
     producer.send(new Uint8Array(3));
     consumer.peek();
+    expect(() => consumer.receive()).toThrow(TypeError);
     expect(() => consumer.receive()).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_PEEKED' }));
+    expect(() => consumer.tryReceive()).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_PEEKED' }));
     consumer.release();
   });
 
-  it('calls of the wrong end are TypeErrors', () => {
+  it('the ends are different types: a method of the other end does not exist (and does not compile: channel-types.test.ts)', () => {
     const { producer, consumer } = pair(256);
-    expect(() => (producer as Channel).receive()).toThrow(TypeError);
-    expect(() => consumer.send(new Uint8Array(1))).toThrow(TypeError);
-    expect(() => consumer.reserve(1)).toThrow(TypeError);
+    expect(producer).toBeInstanceOf(Channel);
+    expect(consumer).toBeInstanceOf(Channel);
+    for (const name of ['receive', 'tryReceive', 'receiveInto', 'receiveAsync', 'peek', 'release']) expect(name in producer, name).toBe(false);
+    for (const name of ['send', 'trySend', 'sendAsync', 'reserve', 'commit', 'available']) expect(name in consumer, name).toBe(false);
+    expect(() => (producer as unknown as Consumer).receive()).toThrow(TypeError);
+    expect(() => (consumer as unknown as Producer).send(new Uint8Array(1))).toThrow(TypeError);
+    expect(() => (consumer as unknown as Producer).reserve(1)).toThrow(TypeError);
+    // Neither end has a role to check any more.
+    expect('role' in producer).toBe(false);
   });
 
   it('a second consumer, a segment that is not a channel, a bad id, bad options', () => {
@@ -342,7 +361,11 @@ describe('misuse', () => {
     const plain = removeAfterTest(shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0o600));
     expect(() => Channel.open(plain)).toThrow(expect.objectContaining({ code: 'EPROTO' }));
     expect(procRow(plain)!.nattch).toBe(0); // the failed open detached again
-    expect(() => Channel.open(-1)).toThrow(TypeError);
+    expect(() => Channel.open(-1)).toThrow(RangeError);
+    expect(() => Channel.open(1.5)).toThrow(RangeError);
+    expect(() => Channel.open('1' as never)).toThrow(TypeError);
+    expect(() => Channel.create({ capacity: '64' as never })).toThrow(TypeError);
+    expect(() => Channel.create({ mode: 0o1000 })).toThrow(RangeError);
     expect(() => Channel.create({ capacity: 0 })).toThrow(RangeError);
     expect(() => Channel.create({ capacity: 2 ** 31 })).toThrow(RangeError);
     expect(() => Channel.create({ spin: -1 })).toThrow(RangeError);
@@ -353,10 +376,99 @@ describe('misuse', () => {
     const { producer, consumer } = pair(1024);
     const first = consumer.receiveAsync({ timeoutMs: 5000 });
     const second = consumer.receiveAsync({ timeoutMs: 5000 });
+    expect(() => consumer.receive({ timeoutMs: 0 })).toThrow(TypeError);
     expect(() => consumer.receive({ timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_BUSY' }));
+    expect(() => consumer.peek({ timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'ERR_CHANNEL_BUSY' }));
     producer.send(message(1, 5));
     producer.send(message(2, 6));
     check(1, await first, 5);
     check(2, await second, 6);
+  });
+});
+
+describe('errors of the system, a peer or the state are ShmErrors that name the API call (docs/api.md, "Errors")', () => {
+  it('EPIPE, ETIMEDOUT and ERR_CHANNEL_CLOSED: operation set, no syscall (none failed)', () => {
+    const { producer, consumer } = pair(256);
+    while (producer.trySend(message(0, 100)));
+    const timedOut = catchError(() => producer.send(message(1, 100), { timeoutMs: 0 }));
+    expect(timedOut).toBeInstanceOf(ShmError);
+    expect(timedOut).toMatchObject({ code: 'ETIMEDOUT', errno: 110, operation: 'Producer.send', shmid: producer.id });
+    expect(timedOut.syscall).toBeUndefined();
+    expect(timedOut.message).toMatch(/^ETIMEDOUT: Producer\.send: the ring stayed full until the timeout/);
+    producer.close();
+    const closed = catchError(() => producer.trySend(message(1, 1)));
+    expect(closed).toBeInstanceOf(ShmError);
+    expect(closed).toMatchObject({ code: 'ERR_CHANNEL_CLOSED', operation: 'Producer.trySend' });
+    expect(closed.errno).toBeUndefined();
+    expect(closed.syscall).toBeUndefined();
+    expect(catchError(() => producer.available)).toMatchObject({ code: 'ERR_CHANNEL_CLOSED', operation: 'Producer.available' });
+    expect(catchError(() => producer.peerPid)).toMatchObject({ code: 'ERR_CHANNEL_CLOSED', operation: 'Producer.peerPid' });
+    for (let i = 0; i < 2; i++) check(0, consumer.tryReceive(), 100); // what the ring held is still delivered
+    const gone = catchError(() => consumer.receive({ timeoutMs: 1000 }));
+    expect(gone).toBeInstanceOf(ShmError);
+    expect(gone).toMatchObject({ code: 'EPIPE', errno: 32, operation: 'Consumer.receive', shmid: consumer.id });
+    expect(gone.syscall).toBeUndefined();
+    expect(gone.message).toMatch(/^EPIPE: Consumer\.receive: the producer closed the channel/);
+  });
+
+  it('misuse comes before state: a bad timeout on a closed end is still a RangeError', () => {
+    const { producer, consumer } = pair(256);
+    producer.close();
+    consumer.close();
+    expect(() => producer.send(new Uint8Array(1), { timeoutMs: -1 })).toThrow(RangeError);
+    expect(() => consumer.receive({ timeoutMs: Number.NaN })).toThrow(RangeError);
+    expect(() => producer.send('text' as never)).toThrow(TypeError);
+    expect(catchError(() => consumer.receive())).toMatchObject({ code: 'ERR_CHANNEL_CLOSED', operation: 'Consumer.receive' });
+  });
+
+  it('Channel.open of a gone segment wraps the shmat error: same code, operation Channel.open, the C error as cause', () => {
+    const { producer, consumer } = pair(256);
+    const id = producer.id;
+    producer.close();
+    consumer.close(); // the segment is destroyed with its last attachment
+    const error = catchError(() => Channel.open(id));
+    expect(error).toBeInstanceOf(ShmError);
+    expect(['EINVAL', 'EIDRM']).toContain(error.code);
+    expect(error).toMatchObject({ syscall: 'shmat', operation: 'Channel.open' });
+    expect((error.cause as ShmError).operation).toBe('shmat');
+    expect(error.message).toMatch(/must happen while the producer is alive/);
+  });
+});
+
+describe('async iteration and disposal', () => {
+  it('for await yields every message, then ends when the producer closed', async () => {
+    const { producer, consumer } = pair(1024);
+    setTimeout(() => {
+      for (let i = 0; i < 5; i++) producer.send(message(i, 10 + i));
+      producer.close();
+    }, 20);
+    const got: Uint8Array[] = [];
+    for await (const m of consumer) got.push(m);
+    expect(got.length).toBe(5);
+    got.forEach((m, i) => {
+      check(i, m, 10 + i);
+    });
+  });
+
+  it('breaking out of the loop leaves the consumer open', async () => {
+    const { producer, consumer } = pair(1024);
+    producer.send(message(1, 8));
+    producer.send(message(2, 8));
+    for await (const m of consumer) {
+      check(1, m, 8);
+      break;
+    }
+    expect(consumer.closed).toBe(false);
+    check(2, consumer.tryReceive(), 8);
+  });
+
+  it('[Symbol.dispose] closes the end (using)', () => {
+    const { producer, consumer } = pair(256);
+    {
+      using end = consumer;
+      expect(end.closed).toBe(false);
+    }
+    expect(consumer.closed).toBe(true);
+    expect(() => producer.send(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'EPIPE' }));
   });
 });

@@ -1,15 +1,16 @@
 // wait / notify / waitAsync on a word of a segment, within a process and across processes.
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { IPC_CREAT, IPC_PRIVATE, shmat, shmdt, shmget, type Attachment } from '../../lib/index.js';
-import { futexCallCounts, notify, wait, waitAsync } from '../../lib/sync/futex.js';
+import { IPC_CREAT, IPC_PRIVATE, ShmError, notify, shmat, shmdt, shmget, wait, waitAsync, type Attachment } from '../../lib/index.js';
+import { ASYNC_SLICE_MS, WAIT_SPIN, futexCallCounts } from '../../lib/internal.js';
 import { removeAfterTest } from '../support/segments.js';
-import { startChild, waitForLine } from '../support/child.js';
+import { startProgram, waitForLine } from '../support/child.js';
+import { catchError } from '../support/errors.js';
 
-const FUTEX = JSON.stringify(fileURLToPath(new URL('../../lib/sync/futex.ts', import.meta.url)));
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/sync/${name}.ts`, import.meta.url));
 
 const attachments: Attachment[] = [];
-const children: Array<ReturnType<typeof startChild>> = [];
+const children: Array<ReturnType<typeof startProgram>> = [];
 
 afterEach(() => {
   for (const a of attachments.splice(0)) if (!a.detached) shmdt(a);
@@ -23,8 +24,9 @@ function segment(size = 4096): { id: number; att: Attachment; view: Int32Array }
   return { id, att, view: new Int32Array(att.buffer) };
 }
 
-function child(code: string) {
-  const c = startChild(code.replaceAll('FUTEX', FUTEX));
+/** Starts a child program of test/fixtures/sync/ with its arguments. */
+function child(name: string, args: Array<string | number>) {
+  const c = startProgram(program(name), args);
   children.push(c);
   let stderr = '';
   c.stderr!.setEncoding('utf8');
@@ -69,13 +71,7 @@ describe('wait', () => {
 
   it('is woken by notify from another process', async () => {
     const { id, view } = segment();
-    const c = child(`
-      import { shmat } from LIB;
-      import { wait } from FUTEX;
-      const view = new Int32Array(shmat(${id}).buffer);
-      console.log('waiting');
-      console.log('result ' + wait(view, 1, 0, 20000, { spin: 0 }));
-    `);
+    const c = child('wait-for-notify', [id]);
     await waitForLine(c, /waiting/);
     // Notify without changing the word until one waiter is woken: that proves the child slept in the kernel on
     // this very word of the segment and that the wake crossed the process boundary.
@@ -91,16 +87,7 @@ describe('wait', () => {
 
   it('a signal during the wait does not cut the timeout short (EINTR is retried with the time left)', async () => {
     const { id } = segment();
-    const c = child(`
-      import { shmat } from LIB;
-      import { wait, futexCallCounts } from FUTEX;
-      process.on('SIGUSR2', () => {});
-      const view = new Int32Array(shmat(${id}).buffer);
-      console.log('waiting');
-      const t0 = performance.now();
-      const r = wait(view, 0, 0, 800, { spin: 0 });
-      console.log('result ' + r + ' ' + Math.round(performance.now() - t0) + ' calls ' + futexCallCounts().wait);
-    `);
+    const c = child('wait-through-a-signal', [id]);
     await waitForLine(c, /waiting/);
     await sleep(150);
     c.kill('SIGUSR2');
@@ -141,12 +128,7 @@ describe('waitAsync', () => {
   it('resolves when another process changes the word and notifies', async () => {
     const { id, view } = segment();
     const pending = waitAsync(view, 2, 0, 20_000, { spin: 0 });
-    const c = child(`
-      import { shmat } from LIB;
-      import { notify } from FUTEX;
-      const view = new Int32Array(shmat(${id}).buffer);
-      setTimeout(() => { Atomics.store(view, 2, 1); console.log('woke ' + notify(view, 2)); }, 200);
-    `);
+    const c = child('set-and-notify-later', [id]);
     const result = await pending;
     expect(['ok', 'not-equal']).toContain(result);
     expect(Atomics.load(view, 2)).toBe(1);
@@ -185,9 +167,27 @@ describe('misuse is refused before any syscall', () => {
   it('a detached (placeholder) buffer throws a clear error instead of crashing or sleeping forever', async () => {
     const { att, view } = segment();
     shmdt(att);
-    expect(() => wait(view, 0, 0, 10)).toThrow(expect.objectContaining({ code: 'ERR_SHM_DETACHED' }));
-    expect(() => notify(view, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHM_DETACHED' }));
-    await expect(waitAsync(view, 0, 0, 10)).rejects.toMatchObject({ code: 'ERR_SHM_DETACHED' });
+    const error = catchError(() => wait(view, 0, 0, 10));
+    expect(error).toBeInstanceOf(ShmError);
+    expect(error).toMatchObject({ code: 'ERR_SHM_DETACHED', operation: 'wait' });
+    expect(error.syscall).toBeUndefined();
+    expect(() => notify(view, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHM_DETACHED', operation: 'notify' }));
+    await expect(waitAsync(view, 0, 0, 10)).rejects.toMatchObject({ code: 'ERR_SHM_DETACHED', operation: 'waitAsync' });
+  });
+
+  it('waitAsync takes its slice as an option (no global tuning): a number > 0, checked even when no sleep follows', async () => {
+    const { view } = segment();
+    expect([WAIT_SPIN, ASYNC_SLICE_MS]).toEqual([100, 500]); // the documented defaults
+    view[0] = 1;
+    await expect(waitAsync(view, 0, 0, 10, { sliceMs: 0 })).rejects.toThrow(RangeError);
+    await expect(waitAsync(view, 0, 0, 10, { sliceMs: -5 })).rejects.toThrow(RangeError);
+    await expect(waitAsync(view, 0, 0, 10, { sliceMs: Number.NaN })).rejects.toThrow(RangeError);
+    await expect(waitAsync(view, 0, 0, 10, { sliceMs: '5' as never })).rejects.toThrow(TypeError);
+    expect(await waitAsync(view, 0, 0, 10, { sliceMs: 5 })).toBe('not-equal');
+    // 200 ms in slices of 40 ms: at least five sleeps on the worker thread (one per slice).
+    const before = futexCallCounts().wait;
+    expect(await waitAsync(view, 0, 1, 200, { spin: 0, sliceMs: 40 })).toBe('timed-out');
+    expect(futexCallCounts().wait - before).toBeGreaterThanOrEqual(5);
   });
 
   it('a waitAsync in flight when the segment is detached ends without crashing', async () => {

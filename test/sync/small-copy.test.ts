@@ -1,7 +1,7 @@
 // Copying short messages out of the ring word by word: every length, aligned and unaligned targets, a target
 // that changes, and the memcpy path for long messages, checked against a plain byte copy.
 import { describe, expect, it } from 'vitest';
-import { WORD_COPY_MAX, WordCopier } from '../../lib/sync/small-copy.js';
+import { WORD_COPY_MAX, WordCopier } from '../../lib/internal.js';
 
 function ring(size: number): { bytes: Uint8Array; words: Int32Array } {
   const buffer = new ArrayBuffer(size);

@@ -1,6 +1,6 @@
 // The channel's adaptive spin, driven with a fake clock: what each way a wait can end teaches it.
 import { describe, expect, it } from 'vitest';
-import { MAX_PROBE_INTERVAL, MAX_SPIN_MS, PROBE_INTERVAL, SHORT_SLEEP_MS, SpinPolicy } from '../../lib/sync/spin-policy.js';
+import { MAX_PROBE_INTERVAL, MAX_SPIN_MS, PROBE_INTERVAL, SHORT_SLEEP_MS, SpinPolicy } from '../../lib/internal.js';
 
 /** A spin that lasted past the bound (with margin: the fake clock adds floating-point numbers). */
 const LONG_SPIN = MAX_SPIN_MS * 1.5;

@@ -1,0 +1,96 @@
+// Checks of what a caller passes to a channel end, and the errors for misuse (docs/api.md, "Errors"): a TypeError
+// or RangeError thrown before anything happens. Sequencing mistakes (commit() without reserve(), ...) are
+// TypeErrors that carry a `code` ('ERR_CHANNEL_*'), so that they can be told apart.
+import { stateError, type ShmError } from '../../c/index.js';
+import { MAX_TIMEOUT_MS, checkInteger, checkTimeoutMs } from '../../common/arguments.js';
+
+export interface TimeoutOptions {
+  /** Give up after this many ms (default: no limit). 0 never blocks. */
+  timeoutMs?: number;
+}
+
+/** A TypeError for a call made out of order, with a `code` that names the mistake. */
+export type SequenceError = TypeError & { code: string };
+
+export function sequenceError(code: string, message: string): SequenceError {
+  return Object.assign(new TypeError(message), { code });
+}
+
+/** An async operation of this end is pending: synchronous calls wait their turn by being refused. */
+export function busyError(op: string): SequenceError {
+  return sequenceError('ERR_CHANNEL_BUSY', `${op}: an async operation on this end is still pending; await it first (or use the async variant, which queues)`);
+}
+
+export function reservedError(op: string): SequenceError {
+  return sequenceError('ERR_CHANNEL_RESERVED', `${op}: a reserve()d view is not committed yet; commit() it first`);
+}
+
+export function peekedError(op: string): SequenceError {
+  return sequenceError('ERR_CHANNEL_PEEKED', `${op}: a peek()ed message is not released yet; release() it first`);
+}
+
+// The checks below run on every message: each tests the usual case first and leaves the rest (and the building of
+// error messages) to a function of its own, so that what V8 inlines into send and receive stays small.
+
+/** `options.timeoutMs` as common/arguments.ts checks it (Infinity: no limit). */
+export function checkTimeout(op: string, options: TimeoutOptions | undefined): number {
+  const timeout = options?.timeoutMs;
+  if (timeout === undefined) return Infinity;
+  if (typeof timeout === 'number' && timeout >= 0 && timeout <= MAX_TIMEOUT_MS) return timeout;
+  return checkTimeoutMs(op, timeout);
+}
+
+/** The bytes of a message: a Uint8Array as is, another view or an ArrayBuffer as a Uint8Array over the same memory. */
+export function asBytes(op: string, bytes: unknown): Uint8Array {
+  return bytes instanceof Uint8Array ? bytes : otherBytes(op, bytes);
+}
+
+function otherBytes(op: string, bytes: unknown): Uint8Array {
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  throw new TypeError(`${op}: expected a Uint8Array, another ArrayBufferView or an ArrayBuffer, got ${bytes === null ? 'null' : typeof bytes}`);
+}
+
+/** A byte count: an integer >= 0 (the usual case is tested first, the error is built out of line). */
+export function checkLength(op: string, length: unknown): number {
+  if (typeof length === 'number' && Number.isInteger(length) && length >= 0 && length <= Number.MAX_SAFE_INTEGER) return length;
+  return checkInteger(op, 'length', length);
+}
+
+/** EMSGSIZE: a message that this channel can never hold (a ShmError: the size is legal, this channel is too small). */
+export function tooLarge(op: string, n: number, max: number, shmid: number): ShmError {
+  return stateError(
+    'EMSGSIZE',
+    op,
+    `${op}: a message of ${n} bytes does not fit this channel (at most ${max} bytes, the ring capacity minus an 8-byte record header); ` +
+      'nothing was written. Create the channel with a larger capacity, or split the message yourself',
+    { shmid },
+  );
+}
+
+/**
+ * The async operations of one end run one after another (each waits for the previous one); `pending` counts them,
+ * so that synchronous calls can be refused meanwhile (busyError).
+ */
+export class AsyncQueue {
+  #pending = 0;
+  #chain: Promise<void> = Promise.resolve();
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  async run<T>(body: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    const previous = this.#chain;
+    let done!: () => void;
+    this.#chain = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await previous;
+      return await body();
+    } finally {
+      this.#pending--;
+      done();
+    }
+  }
+}

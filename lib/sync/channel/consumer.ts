@@ -1,0 +1,148 @@
+// The consumer end of a channel (what Channel.open returns): receive, tryReceive, receiveInto, receiveAsync,
+// peek + release, and async iteration. The checks of each call are here; the ring is the Receiver's.
+import { ShmError } from '../../c/index.js';
+import type { Header } from './header.js';
+import { AsyncQueue, busyError, checkTimeout, peekedError, sequenceError, type TimeoutOptions } from './arguments.js';
+import { Channel, type EndParts } from './end.js';
+import { Receiver } from './receiver.js';
+
+function targetTooSmall(op: string, length: number, room: number): RangeError {
+  return new RangeError(`${op}: the next message has ${length} bytes; target has room for ${room} (the message stays in the channel)`);
+}
+
+/**
+ * The receiving end of a channel. Messages already in the ring are always delivered: a receive fails with EPIPE
+ * only when the ring is empty and the producer closed or died.
+ */
+export class Consumer extends Channel {
+  readonly #header: Header;
+  readonly #receiver: Receiver;
+  readonly #queue = new AsyncQueue();
+  /** The length of a peek()ed message not released yet (-1: none). */
+  #peekedLength = -1;
+
+  /** @internal Use Channel.open. */
+  constructor(parts: EndParts) {
+    super(parts, 'Consumer');
+    this.#header = parts.header;
+    this.#receiver = new Receiver(parts.header, parts.liveness, parts.policy, parts.head);
+  }
+
+  get peerPid(): number {
+    this.#header.assertUsable('Consumer.peerPid');
+    return this.#receiver.peerPid('Consumer.peerPid');
+  }
+
+  /**
+   * The next message, copied out. Waits (spin, then futex) while the ring is empty; null after `timeoutMs`.
+   * Throws EPIPE when the ring is empty and the producer is gone.
+   */
+  receive(options?: TimeoutOptions): Uint8Array | null {
+    const op = 'Consumer.receive';
+    const timeout = checkTimeout(op, options);
+    this.#ready(op, false);
+    const length = this.#receiver.next(timeout, op);
+    return length < 0 ? null : this.#receiver.take(length, op);
+  }
+
+  /** The next message if there is one now, else null (never waits). Throws EPIPE when empty and the producer closed. */
+  tryReceive(): Uint8Array | null {
+    const op = 'Consumer.tryReceive';
+    this.#ready(op, false);
+    const receiver = this.#receiver;
+    const length = receiver.tryNext(op);
+    if (length >= 0) return receiver.take(length, op);
+    if (receiver.peerClosed(op)) {
+      const again = receiver.tryNext(op);
+      if (again >= 0) return receiver.take(again, op);
+      throw this.#header.peerGone(op, 'the producer closed the channel and every message was received');
+    }
+    return null;
+  }
+
+  /**
+   * Copies the next message into `target` and returns its length (no allocation); null after `timeoutMs`.
+   * RangeError, with the message left in the ring, when `target` is too small.
+   */
+  receiveInto(target: Uint8Array, options?: TimeoutOptions): number | null {
+    const op = 'Consumer.receiveInto';
+    if (!(target instanceof Uint8Array)) throw new TypeError(`${op}: target must be a Uint8Array`);
+    const timeout = checkTimeout(op, options);
+    this.#ready(op, false);
+    const length = this.#receiver.next(timeout, op);
+    if (length < 0) return null;
+    if (length > target.length) throw targetTooSmall(op, length, target.length);
+    this.#receiver.takeInto(target, length, op);
+    return length;
+  }
+
+  /**
+   * receive() that waits without blocking the event loop (the futex sleep runs on a libuv worker thread). Async
+   * calls of one end run one after another; synchronous ones are refused (ERR_CHANNEL_BUSY) while any is pending.
+   */
+  async receiveAsync(options?: TimeoutOptions): Promise<Uint8Array | null> {
+    const op = 'Consumer.receiveAsync';
+    const timeout = checkTimeout(op, options);
+    this.#ready(op, true);
+    const receiver = this.#receiver;
+    if (this.#queue.pending === 0) {
+      const length = receiver.tryNext(op);
+      if (length >= 0) return receiver.take(length, op);
+    }
+    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
+    return this.#queue.run(async () => {
+      this.#ready(op, true);
+      const length = await receiver.nextAsync(deadline, op);
+      return length < 0 ? null : receiver.take(length, op);
+    });
+  }
+
+  /**
+   * Zero-copy receive: a view of the next message inside the ring (waiting like receive; null after timeoutMs).
+   * The view stays valid until release(), which frees its room for the producer.
+   */
+  peek(options?: TimeoutOptions): Uint8Array | null {
+    const op = 'Consumer.peek';
+    const timeout = checkTimeout(op, options);
+    this.#ready(op, false);
+    const length = this.#receiver.next(timeout, op);
+    if (length < 0) return null;
+    this.#peekedLength = length;
+    return this.#receiver.view(length);
+  }
+
+  /** Frees the message returned by peek(). Its view must not be used afterwards (the producer reuses the room). */
+  release(): void {
+    const op = 'Consumer.release';
+    this.#header.assertUsable(op);
+    if (this.#peekedLength < 0) throw sequenceError('ERR_CHANNEL_NOT_PEEKED', `${op}: release() without peek(): there is no message to release`);
+    const length = this.#peekedLength;
+    this.#peekedLength = -1;
+    this.#receiver.release(length, op);
+  }
+
+  /**
+   * `for await (const message of consumer)`: receiveAsync() until the producer is gone and every message was
+   * received (the EPIPE that receiveAsync would throw ends the loop instead); any other error is thrown. Leaving
+   * the loop early does not close the consumer.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    for (;;) {
+      let message: Uint8Array | null;
+      try {
+        message = await this.receiveAsync();
+      } catch (error) {
+        if (error instanceof ShmError && error.code === 'EPIPE') return;
+        throw error;
+      }
+      if (message !== null) yield message;
+    }
+  }
+
+  /** The checks before a receive: this end usable, no async call pending (sync calls), no peek()ed message. */
+  #ready(op: string, asyncCall: boolean): void {
+    this.#header.assertUsable(op);
+    if (!asyncCall && this.#queue.pending > 0) throw busyError(op);
+    if (this.#peekedLength >= 0) throw peekedError(op);
+  }
+}

@@ -1,0 +1,308 @@
+// One end's view of a channel's shared words: typed accessors over the layout of ring-layout.ts, and the one place
+// where shared words are read and checked.
+//
+// Any process that can attach the segment (the same user, root, a buggy peer) can write any word at any moment.
+// So every accessor that feeds a decision reads its word once, checks it, and returns the checked copy; callers
+// use that copy and never read the word again. An inconsistency is EPROTO (corrupt()), after which this end only
+// closes: every later call repeats the EPROTO (assertUsable()).
+import { shmdt, stateError, type Attachment, type ShmError } from '../../c/index.js';
+import { INT32_MAX } from '../../common/arguments.js';
+import { futexWakeAt } from '../futex.js';
+import * as L from '../ring-layout.js';
+
+/** The words of one end in the header: Int32 indices (start: a Float64 index) and the address offset of its bell. */
+export interface Side {
+  readonly name: 'producer' | 'consumer';
+  readonly pid: number;
+  readonly start: number;
+  readonly closed: number;
+  readonly waiting: number;
+  readonly bell: number;
+  readonly bellOffset: number;
+}
+
+export const PRODUCER: Side = {
+  name: 'producer',
+  pid: L.i32(L.OFF_PRODUCER_PID),
+  start: L.OFF_PRODUCER_START / 8,
+  closed: L.i32(L.OFF_PRODUCER_CLOSED),
+  waiting: L.i32(L.OFF_PRODUCER_WAITING),
+  bell: L.i32(L.OFF_PRODUCER_BELL),
+  bellOffset: L.OFF_PRODUCER_BELL,
+};
+
+export const CONSUMER: Side = {
+  name: 'consumer',
+  pid: L.i32(L.OFF_CONSUMER_PID),
+  start: L.OFF_CONSUMER_START / 8,
+  closed: L.i32(L.OFF_CONSUMER_CLOSED),
+  waiting: L.i32(L.OFF_CONSUMER_WAITING),
+  bell: L.i32(L.OFF_CONSUMER_BELL),
+  bellOffset: L.OFF_CONSUMER_BELL,
+};
+
+const HEAD = L.i32(L.OFF_HEAD);
+const TAIL = L.i32(L.OFF_TAIL);
+
+/** What readRecord returns for a wrap marker. */
+export const MARKER = -1;
+
+/** The header and ring of a channel segment as seen by one end (`self`), whose other end is `peer`. */
+export class Header {
+  /** The segment's shmid. */
+  readonly id: number;
+  /** Ring size in bytes (a power of two), as created or as checked at open: never read from the segment again. */
+  readonly capacity: number;
+  readonly mask: number;
+  readonly self: Side;
+  readonly peer: Side;
+  /** The header as 32-bit words, and the start times (float64). */
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  /** The ring (index 0 = ring offset 0) as bytes, as 32-bit words for lengths, as Int32 for word copies. */
+  readonly ring: Uint8Array;
+  readonly ringU32: Uint32Array;
+  readonly ringI32: Int32Array;
+  /** Address of this end's bell (its futex word) and of the peer's. */
+  readonly selfBell: bigint;
+  readonly peerBell: bigint;
+  readonly #attachment: Attachment;
+  // The Int32 indices of the words read on every message, as numbers of their own (one load less than via a Side).
+  readonly #peerClosed: number;
+  readonly #peerWaiting: number;
+  readonly #peerBellIndex: number;
+  /** Set by close() and by an EPROTO: one test on the fast path for both. */
+  #unusable = false;
+  #closed = false;
+  /** What was found inconsistent (the first EPROTO of this end); every later call repeats it. */
+  #corruption: string | undefined;
+
+  constructor(attachment: Attachment, capacity: number, self: Side, peer: Side) {
+    const buffer = attachment.buffer;
+    this.id = attachment.shmid;
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.self = self;
+    this.peer = peer;
+    this.i32 = new Int32Array(buffer, 0, L.DATA_OFFSET / 4);
+    this.f64 = new Float64Array(buffer, 0, L.DATA_OFFSET / 8);
+    this.ring = new Uint8Array(buffer, L.DATA_OFFSET, capacity);
+    this.ringU32 = new Uint32Array(buffer, L.DATA_OFFSET, capacity / 4);
+    this.ringI32 = new Int32Array(buffer, L.DATA_OFFSET, capacity / 4);
+    this.selfBell = attachment.address + BigInt(self.bellOffset);
+    this.peerBell = attachment.address + BigInt(peer.bellOffset);
+    this.#attachment = attachment;
+    this.#peerClosed = peer.closed;
+    this.#peerWaiting = peer.waiting;
+    this.#peerBellIndex = peer.bell;
+  }
+
+  // --------------------------------------------------------------------------------------------------------------
+  // This end's state
+  // --------------------------------------------------------------------------------------------------------------
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // The hot accessors keep their error paths out of line (in methods of their own): what a hot path inlines
+  // stays small, and V8 inlines more of it.
+
+  /** Throws ERR_CHANNEL_CLOSED after close(), EPROTO again after an EPROTO. */
+  assertUsable(op: string): void {
+    if (this.#unusable) throw this.#unusableError(op);
+  }
+
+  #unusableError(op: string): ShmError {
+    if (this.#closed) return stateError('ERR_CHANNEL_CLOSED', op, `${op}: this ${this.self.name} end of channel ${this.id} is closed`, { shmid: this.id });
+    return stateError('EPROTO', op, `${op}: channel ${this.id} was found corrupted earlier (${this.#corruption}); this ${this.self.name} end can only be closed now`, {
+      shmid: this.id,
+    });
+  }
+
+  /**
+   * EPROTO: the shared memory is inconsistent, so a buggy or hostile process wrote into it. Final for this end:
+   * every later call repeats it (nothing it reads can be trusted any more); close() still works.
+   */
+  corrupt(op: string, what: string): ShmError {
+    if (this.#corruption === undefined) this.#corruption = what;
+    this.#unusable = true;
+    return stateError(
+      'EPROTO',
+      op,
+      `${op}: channel ${this.id} is corrupted: ${what}. Another process wrote into the channel's shared memory (a buggy peer, or any process of this user); this ${this.self.name} end can only be closed now`,
+      { shmid: this.id },
+    );
+  }
+
+  /** EPIPE: the peer closed or died (`why`), and the ring cannot make progress any more. */
+  peerGone(op: string, why: string): ShmError {
+    const what = this.self === PRODUCER ? 'be received from' : 'arrive on';
+    return stateError('EPIPE', op, `${op}: ${why}; nothing more can ${what} channel ${this.id}`, { shmid: this.id });
+  }
+
+  /** Marks this end closed in the header, wakes every sleeper on both bells, and detaches. Idempotent. */
+  close(op: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unusable = true;
+    const i32 = this.i32;
+    Atomics.store(i32, this.self.closed, 1);
+    Atomics.add(i32, CONSUMER.bell, 1);
+    Atomics.add(i32, PRODUCER.bell, 1);
+    futexWakeAt(this.peerBell, INT32_MAX, op);
+    futexWakeAt(this.selfBell, INT32_MAX, op);
+    shmdt(this.#attachment);
+  }
+
+  // --------------------------------------------------------------------------------------------------------------
+  // The counters: each written by one end only, read once and checked by the other
+  // --------------------------------------------------------------------------------------------------------------
+
+  /** The producer's head, read once: within `capacity` bytes ahead of the consumer's `tail`, whole records. */
+  readHead(tail: number, op: string): number {
+    const head = Atomics.load(this.i32, HEAD);
+    if (((head - tail) >>> 0) > this.capacity || (head & (L.RECORD_ALIGN - 1)) !== 0) throw this.#badHead(op, head, tail);
+    return head;
+  }
+
+  #badHead(op: string, head: number, tail: number): ShmError {
+    return this.corrupt(op, `head is ${head >>> 0}, not a multiple of ${L.RECORD_ALIGN} within ${this.capacity} bytes (the capacity) ahead of tail ${tail >>> 0}`);
+  }
+
+  /**
+   * The consumer's tail, read once: the consumer only moves it forward, in whole records, never past what was
+   * written. So it lies between `tailSeen` (the tail seen last) and the producer's `head`, and is a multiple of 8.
+   */
+  readTail(head: number, tailSeen: number, op: string): number {
+    const tail = Atomics.load(this.i32, TAIL);
+    if (((head - tail) >>> 0) > ((head - tailSeen) >>> 0) || (tail & (L.RECORD_ALIGN - 1)) !== 0) throw this.#badTail(op, tail, head, tailSeen);
+    return tail;
+  }
+
+  #badTail(op: string, tail: number, head: number, tailSeen: number): ShmError {
+    return this.corrupt(
+      op,
+      `tail is ${tail >>> 0}; the consumer's tail only moves forward in multiples of ${L.RECORD_ALIGN}, from ${tailSeen >>> 0} (seen last) to at most ${head >>> 0} (the head)`,
+    );
+  }
+
+  /** Stores this end's counter (the head for the producer, the tail for the consumer). */
+  publishHead(head: number): void {
+    Atomics.store(this.i32, HEAD, head);
+  }
+
+  publishTail(tail: number): void {
+    Atomics.store(this.i32, TAIL, tail);
+  }
+
+  // --------------------------------------------------------------------------------------------------------------
+  // Records
+  // --------------------------------------------------------------------------------------------------------------
+
+  /**
+   * The length word of the record at `tail`, read once and checked against the ring and the published `head`:
+   * a length (the record lies within the ring and within head - tail), or MARKER for a wrap marker (not at ring
+   * offset 0, its padding within head - tail). `markerAt` is the ring offset of a marker just skipped (-1: none):
+   * a second marker in a row is EPROTO.
+   */
+  readRecord(tail: number, head: number, op: string, markerAt: number): number {
+    const pos = tail & this.mask;
+    const length = this.ringU32[pos >> 2];
+    const published = (head - tail) >>> 0;
+    if (length === L.WRAP_MARKER) {
+      // The marker pads to the end of the ring, and the producer counts that padding as published with it. After
+      // a marker the record starts at offset 0, where a marker can never be: at most one is skipped per look.
+      if (markerAt >= 0 || pos === 0 || this.capacity - pos > published) throw this.#badMarker(op, tail, head, markerAt);
+      return MARKER;
+    }
+    // The first test bounds the length (so that recordSize cannot overflow): a record never crosses the end of the ring.
+    if (length > this.capacity - L.RECORD_HEADER - pos || L.recordSize(length) > published) throw this.#badRecord(op, tail, head, length);
+    return length;
+  }
+
+  #badMarker(op: string, tail: number, head: number, markerAt: number): ShmError {
+    const pos = tail & this.mask;
+    const skip = this.capacity - pos;
+    if (markerAt >= 0) return this.corrupt(op, `two wrap markers in a row (ring offsets ${markerAt} and ${pos})`);
+    if (pos === 0) return this.corrupt(op, `a wrap marker at ring offset 0 (tail ${tail >>> 0}): a record always fits there`);
+    return this.corrupt(
+      op,
+      `a wrap marker at ring offset ${pos} skips ${skip} bytes, but only ${(head - tail) >>> 0} are published (tail ${tail >>> 0}, head ${head >>> 0})`,
+    );
+  }
+
+  #badRecord(op: string, tail: number, head: number, length: number): ShmError {
+    const pos = tail & this.mask;
+    if (length > this.capacity - L.RECORD_HEADER - pos) {
+      return this.corrupt(op, `a record of ${length} bytes at ring offset ${pos} does not fit before the end of the ring (capacity ${this.capacity})`);
+    }
+    return this.corrupt(
+      op,
+      `a record of ${length} bytes (${L.recordSize(length)} with header and padding) at ring offset ${pos}, but only ${(head - tail) >>> 0} bytes are published (tail ${tail >>> 0}, head ${head >>> 0})`,
+    );
+  }
+
+  /** Writes a record's header (length, reserved 0) at ring offset `pos`. */
+  writeRecordHeader(pos: number, length: number): void {
+    this.ringU32[pos >> 2] = length;
+    this.ringU32[(pos >> 2) + 1] = 0;
+  }
+
+  writeMarker(pos: number): void {
+    this.ringU32[pos >> 2] = L.WRAP_MARKER;
+  }
+
+  // --------------------------------------------------------------------------------------------------------------
+  // The peer's words
+  // --------------------------------------------------------------------------------------------------------------
+
+  /** Whether the peer closed its end: its flag read once, 0 or 1 (anything else is EPROTO). */
+  peerClosed(op: string): boolean {
+    const closed = Atomics.load(this.i32, this.#peerClosed);
+    if (closed === 0) return false;
+    if (closed !== 1) throw this.#badClosed(op, closed);
+    return true;
+  }
+
+  #badClosed(op: string, closed: number): ShmError {
+    return this.corrupt(op, `the ${this.peer.name}-closed flag in the header is ${closed} (0 or 1)`);
+  }
+
+  /** The peer's pid and start time as the header holds them now (checked by liveness.ts against what was seen). */
+  peerPid(): number {
+    return Atomics.load(this.i32, this.peer.pid);
+  }
+
+  peerStart(): number {
+    return this.f64[this.peer.start];
+  }
+
+  // --------------------------------------------------------------------------------------------------------------
+  // Sleeping and waking (the protocol is in waiter.ts and docs/channel.md)
+  // --------------------------------------------------------------------------------------------------------------
+
+  /** Announces that this end sleeps: returns its bell's value, to sleep on, after setting WAITING. */
+  announce(): number {
+    const bell = Atomics.load(this.i32, this.self.bell);
+    Atomics.store(this.i32, this.self.waiting, 1);
+    return bell;
+  }
+
+  withdraw(): void {
+    Atomics.store(this.i32, this.self.waiting, 0);
+  }
+
+  /** After publishing a counter: rings the peer's bell only if it announced that it sleeps. */
+  wakePeer(op: string): void {
+    if (Atomics.load(this.i32, this.#peerWaiting) !== 0) this.#ring(op);
+  }
+
+  #ring(op: string): void {
+    const i32 = this.i32;
+    if (Atomics.exchange(i32, this.#peerWaiting, 0) !== 0) {
+      Atomics.add(i32, this.#peerBellIndex, 1);
+      futexWakeAt(this.peerBell, 1, op);
+    }
+  }
+}

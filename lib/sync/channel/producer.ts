@@ -1,0 +1,140 @@
+// The producer end of a channel (what Channel.create returns): send, trySend, sendAsync, reserve + commit,
+// available. The checks of each call are here; the ring is the Sender's.
+import * as L from '../ring-layout.js';
+import type { Header } from './header.js';
+import { AsyncQueue, asBytes, busyError, checkLength, checkTimeout, reservedError, sequenceError, tooLarge, type TimeoutOptions } from './arguments.js';
+import { Channel, type EndParts } from './end.js';
+import { Sender } from './sender.js';
+
+type Bytes = Uint8Array | ArrayBufferView | ArrayBuffer;
+
+/**
+ * The sending end of a channel. Messages larger than `maxMessageSize` (capacity - 8) are refused with EMSGSIZE
+ * before anything is written; they are not split. A send whose consumer has gone (closed, exited, killed) fails
+ * with EPIPE.
+ */
+export class Producer extends Channel {
+  readonly #header: Header;
+  readonly #sender: Sender;
+  readonly #queue = new AsyncQueue();
+  /** The ring offset and length of a reserve()d record not committed yet (-1: none). */
+  #reservedPos = -1;
+  #reservedLength = 0;
+
+  /** @internal Use Channel.create. */
+  constructor(parts: EndParts) {
+    super(parts, 'Producer');
+    this.#header = parts.header;
+    this.#sender = new Sender(parts.header, parts.liveness, parts.policy, parts.head);
+  }
+
+  get peerPid(): number {
+    this.#header.assertUsable('Producer.peerPid');
+    return this.#sender.peerPid('Producer.peerPid');
+  }
+
+  /**
+   * The largest message that can be sent right now without waiting, or -1 when not even an empty one fits (free
+   * space is counted with the wrap padding a record at the end of the ring would need).
+   */
+  get available(): number {
+    this.#header.assertUsable('Producer.available');
+    return this.#sender.available('Producer.available');
+  }
+
+  /**
+   * Copies `bytes` into the ring as one message. Waits (spin, then futex) while the ring is full; throws
+   * ETIMEDOUT after `timeoutMs`, EPIPE when the consumer is gone, EMSGSIZE for a message larger than
+   * maxMessageSize (before anything is written).
+   */
+  send(bytes: Bytes, options?: TimeoutOptions): void {
+    const op = 'Producer.send';
+    const data = asBytes(op, bytes);
+    const timeout = checkTimeout(op, options);
+    this.#ready(op, data.length, false);
+    const sender = this.#sender;
+    const pos = sender.acquire(L.recordSize(data.length), timeout, op);
+    sender.write(pos, data);
+    sender.publish(op);
+  }
+
+  /** Sends if there is room now; false (nothing written) when the ring is full. Never waits. */
+  trySend(bytes: Bytes): boolean {
+    const op = 'Producer.trySend';
+    const data = asBytes(op, bytes);
+    this.#ready(op, data.length, false);
+    const sender = this.#sender;
+    const pos = sender.tryAcquire(L.recordSize(data.length), op);
+    if (pos < 0) return false;
+    sender.write(pos, data);
+    sender.publish(op);
+    return true;
+  }
+
+  /**
+   * send() that waits for room without blocking the event loop. Do not modify `bytes` until it resolves. Async
+   * calls of one end run one after another; synchronous ones are refused (ERR_CHANNEL_BUSY) while any is pending.
+   */
+  async sendAsync(bytes: Bytes, options?: TimeoutOptions): Promise<void> {
+    const op = 'Producer.sendAsync';
+    const data = asBytes(op, bytes);
+    const timeout = checkTimeout(op, options);
+    this.#ready(op, data.length, true);
+    const sender = this.#sender;
+    const record = L.recordSize(data.length);
+    if (this.#queue.pending === 0) {
+      const pos = sender.tryAcquire(record, op);
+      if (pos >= 0) {
+        sender.write(pos, data);
+        sender.publish(op);
+        return;
+      }
+    }
+    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
+    await this.#queue.run(async () => {
+      this.#ready(op, data.length, true);
+      const pos = await sender.acquireAsync(record, deadline, op);
+      sender.write(pos, data);
+      sender.publish(op);
+    });
+  }
+
+  /**
+   * Zero-copy send: a writable view of `length` bytes inside the ring (waiting for room like send). Fill it, then
+   * commit() to publish it; until then the consumer sees nothing. EMSGSIZE for length > maxMessageSize.
+   */
+  reserve(length: number, options?: TimeoutOptions): Uint8Array {
+    const op = 'Producer.reserve';
+    const n = checkLength(op, length);
+    const timeout = checkTimeout(op, options);
+    this.#ready(op, n, false);
+    const pos = this.#sender.acquire(L.recordSize(n), timeout, op);
+    this.#reservedPos = pos;
+    this.#reservedLength = n;
+    return this.#sender.view(pos, n);
+  }
+
+  /** Publishes the reserved view as a message of `length` bytes (default: all that was reserved). */
+  commit(length?: number): void {
+    const op = 'Producer.commit';
+    this.#header.assertUsable(op);
+    if (this.#reservedPos < 0) {
+      throw sequenceError('ERR_CHANNEL_NO_RESERVATION', `${op}: commit() without reserve(): call reserve(length) first, write into the view it returns, then commit()`);
+    }
+    const n = length === undefined ? this.#reservedLength : checkLength(op, length);
+    if (n > this.#reservedLength) throw new RangeError(`${op}: length must be at most ${this.#reservedLength} (the reserved size), got ${n}`);
+    const pos = this.#reservedPos;
+    this.#reservedPos = -1;
+    this.#sender.commit(pos, n);
+    this.#sender.publish(op);
+  }
+
+  /** The checks before a message of `length` bytes: this end usable and free, the message possible, the consumer there. */
+  #ready(op: string, length: number, asyncCall: boolean): void {
+    this.#header.assertUsable(op);
+    if (!asyncCall && this.#queue.pending > 0) throw busyError(op);
+    if (this.#reservedPos >= 0) throw reservedError(op);
+    if (length > this.maxMessageSize) throw tooLarge(op, length, this.maxMessageSize, this.id);
+    this.#sender.assertPeerOpen(op);
+  }
+}
