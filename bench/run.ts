@@ -1,39 +1,114 @@
-// `npm run bench`: shared memory (the channel) against stdio, pipes, FIFOs, Unix sockets and worker_threads,
-// between two real processes: throughput and ping-pong over message sizes, with baselines (Buffer.copy, the
-// per-call costs of the C-shaped layer). Prints tables with ratios and targets; writes an HTML report with charts
-// to results/. `npm run bench -- --help` for the options.
+// `npm run bench`: the one benchmark harness. Shared memory (the channel) against stdio, pipes, FIFOs, Unix sockets
+// and worker_threads, and against its anchors in C (the channel's ring protocol, a bare ping-pong) and the bare
+// floor in JavaScript, between two real processes: throughput and ping-pong over message sizes, with baselines
+// (Buffer.copy, the per-call costs of the C-shaped layer). Transports, patterns, modes, waits, sizes and
+// placements are selectable; presets bundle them. Prints tables with ratios and targets; writes an HTML report
+// with charts to results/. `npm run bench -- --help` for the options.
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import cliProgress from 'cli-progress';
 import { ROOT } from './session.js';
 import { runSweep, tasksetAvailable, type PinMode, type SweepOptions } from './sweep.js';
-import { TRANSPORTS, WAITS, type Mode, type PatternName, type TransportName, type WaitStrategy } from './transports/types.js';
+import { CAPABILITIES, MODES, PATTERNS, TRANSPORTS, WAITS, type Mode, type PatternName, type TransportName, type WaitStrategy } from './transports/types.js';
 import { renderText } from './report/table.js';
 import { DOCS_DIR, writeFile, writeReports } from './report/write.js';
 import { MIN_MESSAGE } from './patterns/payload.js';
 
-const HELP = `usage: npm run bench -- [options]
+const DEFAULT_THROUGHPUT = [64, 256, 1024, 4096, 16384, 65536, 262144, 1 << 20, 4 << 20, 16 << 20];
+const DEFAULT_PINGPONG = [64, 512, 4096, 65536];
 
-  --quick               64 B and 1 MiB throughput, 64 B ping-pong, 3 repetitions (under a minute)
+export interface Preset {
+  what: string;
+  transports: readonly TransportName[];
+  patterns: readonly PatternName[];
+  throughputSizes: number[];
+  pingpongSizes: number[];
+  modes: readonly Mode[];
+  waits: readonly WaitStrategy[];
+  repeat: number;
+  repMs: number;
+  rounds: number;
+  baselines: boolean;
+  callCostScale: number;
+}
+
+const EVERYTHING = { transports: TRANSPORTS, patterns: PATTERNS, modes: ['copy', 'zero-copy'] as Mode[], waits: WAITS, rounds: 1, baselines: true };
+const CHANNEL_AND_ANCHORS: TransportName[] = ['shm', 'c-ring', 'c-bare', 'js-bare'];
+
+export const PRESETS = {
+  default: {
+    ...EVERYTHING,
+    what: 'every transport, throughput 64 B to 16 MiB, ping-pong 64 B to 64 KiB, 5 repetitions of ~80 ms (2-3 min)',
+    throughputSizes: DEFAULT_THROUGHPUT,
+    pingpongSizes: DEFAULT_PINGPONG,
+    repeat: 5,
+    repMs: 80,
+    callCostScale: 1,
+  },
+  quick: {
+    ...EVERYTHING,
+    what: 'every transport, throughput 64 B and 1 MiB, ping-pong 64 B, 3 repetitions of ~40 ms (about a minute)',
+    throughputSizes: [64, 1 << 20],
+    pingpongSizes: [64],
+    repeat: 3,
+    repMs: 40,
+    callCostScale: 0.2,
+  },
+  channel: {
+    ...EVERYTHING,
+    what: 'the channel against its anchors (shm, c-ring, c-bare, js-bare): throughput 64 B to 16 MiB in copy, zero-copy and copy-alloc, ping-pong 64 B with every wait, 3 alternating rounds (2-3 min)',
+    transports: CHANNEL_AND_ANCHORS,
+    modes: MODES,
+    throughputSizes: [64, 1024, 16384, 65536, 262144, 1 << 20, 4 << 20, 16 << 20],
+    pingpongSizes: [64],
+    repeat: 3,
+    repMs: 40,
+    rounds: 3,
+    callCostScale: 0.2,
+  },
+  floor: {
+    ...EVERYTHING,
+    what: '64-byte ping-pong of the channel against the C ring, the C floor and the JS floor, spin and futex, 5 alternating rounds (about a minute)',
+    transports: CHANNEL_AND_ANCHORS,
+    patterns: ['pingpong'],
+    waits: ['spin', 'futex'],
+    throughputSizes: [],
+    pingpongSizes: [64],
+    repeat: 3,
+    repMs: 60,
+    rounds: 5,
+    baselines: false,
+    callCostScale: 0.2,
+  },
+} satisfies Record<string, Preset>;
+export type PresetName = keyof typeof PRESETS;
+
+const HELP = `usage: npm run bench -- [options]      (run it in a private IPC namespace: unshare --ipc --fork npm run bench)
+
+  --preset NAME         a set of defaults, which the options below change:
+${Object.entries(PRESETS)
+  .map(([name, p]) => `                          ${name.padEnd(8)} ${p.what}`)
+  .join('\n')}
+  --quick               the same as --preset quick
+  --transports LIST     from:
+${TRANSPORTS.map((t) => `                          ${t.padEnd(8)} ${CAPABILITIES[t].what}${CAPABILITIES[t].patterns.length < PATTERNS.length ? ` (${CAPABILITIES[t].patterns.join(', ')} only)` : ''}`).join('\n')}
+  --patterns LIST       throughput,pingpong
   --sizes LIST          message sizes, e.g. 64,4K,1M,16M (throughput uses all; ping-pong those <= 64K)
-  --transports LIST     ${TRANSPORTS.join(',')} (default: all)
-  --patterns LIST       throughput,pingpong (default: both)
-  --waits LIST          shm/worker ping-pong wait strategies: ${WAITS.join(',')} (default: all)
-  --modes LIST          shm throughput modes: copy,zero-copy (default: both)
-  --throughput-wait W   wait strategy of shm and worker throughput: spin, futex or hybrid (default hybrid)
-  --repeat N            timed repetitions per figure (default 5; 3 with --quick); the median is reported
-  --rep-ms N            target length of one repetition in ms (default 80; 40 with --quick)
+  --modes LIST          throughput modes of shm and c-ring: ${MODES.join(',')} (copy-alloc: shm only; default copy,zero-copy)
+  --waits LIST          ping-pong wait strategies of shm, c-ring and worker: ${WAITS.join(',')} (c-bare: spin,futex; js-bare: spin)
+  --throughput-wait W   wait strategy of throughput for the transports that wait: spin, futex or hybrid (default hybrid)
+  --repeat N            timed repetitions per figure; the median is reported
+  --rep-ms N            target length of one repetition in ms
+  --rounds N            run every session N times, alternating them; each figure is the median over all rounds
   --pin WHERE           cross (default: driver on CPU 0, peer on CPU 1), same (both on CPU 0), none,
                         or a list (same,cross); pinned with taskset (worker threads: sched_setaffinity)
+  --node PATH           the Node binary that runs the JavaScript ends (default: this one)
   --json FILE           also write the results as JSON to FILE
   --out DIR             where the HTML report and charts go (default results/)
   --docs                also write docs/bench/throughput.svg, latency.svg and figures.txt (for the README)
   --no-baselines        skip Buffer.copy and the per-call costs
   --help`;
-
-const DEFAULT_THROUGHPUT = [64, 256, 1024, 4096, 16384, 65536, 262144, 1 << 20, 4 << 20, 16 << 20];
-const DEFAULT_PINGPONG = [64, 512, 4096, 65536];
 
 export function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gib)?$/i.exec(text.trim());
@@ -51,10 +126,18 @@ function list<T extends string>(text: string | undefined, allowed: readonly T[],
   return items as T[];
 }
 
-export function optionsFromArgs(argv: string[]): { sweep: SweepOptions; json?: string; out: string; docs: boolean } {
+function integer(text: string | undefined, fallback: number, what: string, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new RangeError(`${what} must be an integer in [1, ${max}], got '${text}'`);
+  return n;
+}
+
+export function optionsFromArgs(argv: string[]): { sweep: SweepOptions; preset: PresetName; json?: string; out: string; docs: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
+      preset: { type: 'string' },
       quick: { type: 'boolean', default: false },
       sizes: { type: 'string' },
       transports: { type: 'string' },
@@ -64,7 +147,9 @@ export function optionsFromArgs(argv: string[]): { sweep: SweepOptions; json?: s
       'throughput-wait': { type: 'string' },
       repeat: { type: 'string' },
       'rep-ms': { type: 'string' },
+      rounds: { type: 'string' },
       pin: { type: 'string' },
+      node: { type: 'string' },
       json: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'results') },
       docs: { type: 'boolean', default: false },
@@ -77,37 +162,42 @@ export function optionsFromArgs(argv: string[]): { sweep: SweepOptions; json?: s
     console.log(HELP);
     process.exit(0);
   }
-  const quick = values.quick!;
-  let throughputSizes = quick ? [64, 1 << 20] : DEFAULT_THROUGHPUT;
-  let pingpongSizes = quick ? [64] : DEFAULT_PINGPONG;
+  if (values.quick && values.preset !== undefined && values.preset !== 'quick') throw new RangeError(`--quick and --preset ${values.preset} contradict each other`);
+  const presetName = list<PresetName>(values.preset ?? (values.quick ? 'quick' : 'default'), Object.keys(PRESETS) as PresetName[], 'preset')![0];
+  const preset: Preset = PRESETS[presetName];
+  let throughputSizes = preset.throughputSizes;
+  let pingpongSizes = preset.pingpongSizes;
   if (values.sizes) {
     const sizes = [...new Set(values.sizes.split(',').map(parseSize))].sort((a, b) => a - b);
     throughputSizes = sizes;
     const small = sizes.filter((s) => s <= 65536);
     pingpongSizes = small.length ? small : sizes;
   }
-  const repeat = values.repeat === undefined ? (quick ? 3 : 5) : Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000) throw new RangeError(`--repeat must be an integer in [1, 1000], got '${values.repeat}'`);
-  const repMs = values['rep-ms'] === undefined ? (quick ? 40 : 80) : Number(values['rep-ms']);
+  const repeat = integer(values.repeat, preset.repeat, '--repeat', 1000);
+  const repMs = values['rep-ms'] === undefined ? preset.repMs : Number(values['rep-ms']);
   if (!Number.isFinite(repMs) || repMs < 1) throw new RangeError(`--rep-ms must be a number >= 1, got '${values['rep-ms']}'`);
   const canPin = tasksetAvailable() && cpus().length >= 2;
   const pinText = values.pin ?? (canPin ? 'cross' : 'none');
   const pin = list<PinMode>(pinText === 'both' ? 'same,cross' : pinText, ['none', 'same', 'cross'], '--pin placement')!;
   return {
     sweep: {
-      transports: list<TransportName>(values.transports, TRANSPORTS, 'transport') ?? [...TRANSPORTS],
-      patterns: list<PatternName>(values.patterns, ['throughput', 'pingpong'], 'pattern') ?? ['throughput', 'pingpong'],
+      transports: list<TransportName>(values.transports, TRANSPORTS, 'transport') ?? [...preset.transports],
+      patterns: list<PatternName>(values.patterns, PATTERNS, 'pattern') ?? [...preset.patterns],
       throughputSizes,
       pingpongSizes,
-      waits: list<WaitStrategy>(values.waits, WAITS, 'wait strategy') ?? [...WAITS],
-      modes: list<Mode>(values.modes, ['copy', 'zero-copy'], 'mode') ?? ['copy', 'zero-copy'],
+      waits: list<WaitStrategy>(values.waits, WAITS, 'wait strategy') ?? [...preset.waits],
+      modes: list<Mode>(values.modes, MODES, 'mode') ?? [...preset.modes],
       throughputWait: list<WaitStrategy>(values['throughput-wait'], WAITS, 'wait strategy')?.[0] ?? 'hybrid',
       repeat,
       repSeconds: repMs / 1000,
+      rounds: integer(values.rounds, preset.rounds, '--rounds', 100),
       pin,
-      baselines: !values['no-baselines'],
-      callCostScale: quick ? 0.2 : 1,
+      ...(values.node ? { node: resolve(values.node) } : {}),
+      baselines: preset.baselines && !values['no-baselines'],
+      callCostScale: preset.callCostScale,
+      preset: presetName,
     },
+    preset: presetName,
     json: values.json,
     out: resolve(values.out!),
     docs: values.docs!,

@@ -1,5 +1,6 @@
 // One benchmark session: a driver process (spawned by the runner, bench/sweep.ts) and its peer (a process the
-// driver spawns, or a worker thread), one transport, one pattern, every message size in turn.
+// driver spawns, or a worker thread), one transport, one pattern, every message size in turn. For the C
+// transports the driver process starts a C driver and a C peer per size instead (bench/transports/native.ts).
 //
 //   node --import tsx bench/session.ts --driver '<SessionSpec JSON>'   writes JSON lines on stdout:
 //       {"type":"result","result":{...}} per size, then {"type":"done"}; or {"type":"error","message":...}
@@ -10,7 +11,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
-import { transports, type DriverContext, type Link, type Rx, type SessionSpec } from './transports/index.js';
+import { CAPABILITIES, transportModule, type DriverContext, type Link, type Rx, type SessionSpec } from './transports/index.js';
+import { runNativeSession } from './transports/native.js';
 import { driveThroughput, serveThroughput } from './patterns/throughput.js';
 import { drivePingPong, servePingPong } from './patterns/pingpong.js';
 import type { BenchResult } from './patterns/common.js';
@@ -18,9 +20,9 @@ import type { BenchResult } from './patterns/common.js';
 const SELF = fileURLToPath(import.meta.url);
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/** The command that runs this file in a new process, pinned to `cpu` with taskset when given. */
-export function sessionCommand(role: '--driver' | '--peer', payload: unknown, cpu: number | null): [string, string[]] {
-  const node = [process.execPath, '--import', 'tsx', SELF, role, JSON.stringify(payload)];
+/** The command that runs this file in a new process (on the Node binary `node`), pinned to `cpu` with taskset when given. */
+export function sessionCommand(role: '--driver' | '--peer', payload: unknown, cpu: number | null, nodeBinary = process.execPath): [string, string[]] {
+  const node = [nodeBinary, '--import', 'tsx', SELF, role, JSON.stringify(payload)];
   return cpu === null ? [node[0], node.slice(1)] : ['taskset', ['-c', String(cpu), ...node]];
 }
 
@@ -83,11 +85,15 @@ async function driver(spec: SessionSpec): Promise<void> {
     peerLine: () => (peerLine ? peerLine() : Promise.reject(new Error('no peer was started'))),
   };
   try {
-    const link = await transports[spec.transport].openDriver(ctx);
     const onResult = (result: BenchResult) => emit({ type: 'result', result });
-    if (spec.pattern === 'throughput') await driveThroughput(link, spec, onResult);
-    else await drivePingPong(link, spec, onResult);
-    await link.close();
+    if (CAPABILITIES[spec.transport].native) {
+      await runNativeSession(spec, onResult);
+    } else {
+      const link = await transportModule(spec.transport).openDriver(ctx);
+      if (spec.pattern === 'throughput') await driveThroughput(link, spec, onResult);
+      else await drivePingPong(link, spec, onResult);
+      await link.close();
+    }
     if (peer && peer.exitCode === null) {
       const exited = new Promise((r) => peer!.once('exit', r));
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
@@ -104,7 +110,7 @@ async function driver(spec: SessionSpec): Promise<void> {
 
 async function peerMain(payload: { spec: SessionSpec; extra: Record<string, unknown> }): Promise<void> {
   const tell = (line: string) => writeSync(3, `${line}\n`);
-  const link = await transports[payload.spec.transport].openPeer({ spec: payload.spec, extra: payload.extra, tell });
+  const link = await transportModule(payload.spec.transport).openPeer({ spec: payload.spec, extra: payload.extra, tell });
   await servePeer(payload.spec, link);
   await link.close();
   process.exit(0);

@@ -1,6 +1,7 @@
-// The sweep: which sessions to run (transport x mode x wait x pattern), running each as a driver process
-// (bench/session.ts) pinned as asked, collecting results, baselines and host facts. Used by bench/run.ts and
-// by the tests.
+// The sweep: which sessions to run (transport x mode x wait x pattern, as far as each transport has them), running
+// each as a driver process (bench/session.ts) pinned as asked, in rounds that alternate the sessions, collecting
+// results, baselines and host facts. Compiles the C transports first. Used by bench/run.ts,
+// bench/node-versions.ts and the tests.
 import { spawn, execFileSync } from 'node:child_process';
 import { cpus, release, loadavg, arch, totalmem } from 'node:os';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
@@ -10,9 +11,11 @@ import { createInterface } from 'node:readline';
 import { ROOT, sessionCommand } from './session.js';
 import { measureBufferCopy, type CopyBaseline } from './baselines.js';
 import { measureCallCosts, type CallCost } from './call-costs.js';
-import type { BenchResult } from './patterns/common.js';
+import { median, type BenchResult } from './patterns/common.js';
 import { MIN_MESSAGE } from './patterns/payload.js';
-import type { Mode, PatternName, Placement, SessionSpec, TransportName, WaitStrategy } from './transports/types.js';
+import { CAPABILITIES, hasModes, hasWaits, type Mode, type PatternName, type Placement, type SessionSpec, type TransportName, type WaitStrategy } from './transports/types.js';
+import { compileNative, type NativeProgram } from './transports/native.js';
+import { CHANNEL_DEFAULT_SPIN } from '../lib/internal.js';
 
 export type PinMode = 'none' | 'same' | 'cross';
 
@@ -21,15 +24,21 @@ export interface SweepOptions {
   patterns: PatternName[];
   throughputSizes: number[];
   pingpongSizes: number[];
-  /** shm modes for throughput (ping-pong always uses copy mode). */
+  /** Throughput modes, for the transports that have them (ping-pong always uses copy mode). */
   modes: Mode[];
-  /** Wait strategies for shm and worker ping-pong. */
+  /** Ping-pong wait strategies, for the transports that have them (shm, c-ring, worker, c-bare, js-bare). */
   waits: WaitStrategy[];
-  /** Wait strategy of shm and worker throughput (default 'hybrid', the channel's default). */
+  /** Wait strategy of throughput for the transports that wait (default 'hybrid', the channel's default). */
   throughputWait?: WaitStrategy;
   repeat: number;
   repSeconds: number;
+  /** Run every session this many times, the sessions alternating; each figure is the median over the rounds. */
+  rounds?: number;
   pin: PinMode[];
+  /** The Node binary that runs the JavaScript ends (default: this one). */
+  node?: string;
+  /** The preset the options came from (bench/run.ts), for the record. */
+  preset?: string;
   /** Include the Buffer.copy baseline and the call costs. */
   baselines: boolean;
   callCostScale: number;
@@ -63,12 +72,35 @@ export interface SweepError {
   message: string;
 }
 
+/** A transport that was asked for but could not run (no gcc for the C transports). */
+export interface Skipped {
+  transport: TransportName;
+  reason: string;
+}
+
 export interface SweepOutput {
   host: Host;
-  options: { transports: TransportName[]; patterns: PatternName[]; throughputSizes: number[]; pingpongSizes: number[]; repeat: number; repSeconds: number; pin: PinMode[]; throughputWait: WaitStrategy; verification: string };
+  options: {
+    preset: string | null;
+    transports: TransportName[];
+    patterns: PatternName[];
+    throughputSizes: number[];
+    pingpongSizes: number[];
+    repeat: number;
+    repSeconds: number;
+    rounds: number;
+    pin: PinMode[];
+    throughputWait: WaitStrategy;
+    /** The Node version that ran the JavaScript ends (host.node runs the runner). */
+    node: string;
+    /** The compiler of the C transports, when they ran. */
+    compiler: string | null;
+    verification: string;
+  };
   results: BenchResult[];
   baselines: { bufferCopy: CopyBaseline[]; callCosts: CallCost[] };
   errors: SweepError[];
+  skipped: Skipped[];
   seconds: number;
 }
 
@@ -111,6 +143,12 @@ export function hostInfo(): Host {
   };
 }
 
+/** The version of a Node binary (`node --version`). */
+export function nodeVersion(binary: string): string {
+  if (binary === process.execPath) return process.version;
+  return execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+}
+
 export function placementFor(pin: PinMode, transport: TransportName): Placement {
   const tool = transport === 'worker' ? 'sched_setaffinity' : 'taskset';
   if (pin === 'same') return { kind: 'same-core', cpus: [0, 0], tool };
@@ -123,17 +161,24 @@ export interface SessionPlan {
   label: string;
 }
 
+/** The sessions of one round: every transport x pattern x mode or wait it has, at every placement. */
 export function planSessions(options: SweepOptions, dir: string): SessionPlan[] {
   const plans: SessionPlan[] = [];
+  const throughputWait = options.throughputWait ?? 'hybrid';
   for (const pin of options.pin) {
     for (const pattern of options.patterns) {
       const sizes = pattern === 'throughput' ? options.throughputSizes : options.pingpongSizes;
       if (sizes.length === 0) continue;
       for (const transport of options.transports) {
+        const can = CAPABILITIES[transport];
+        if (!can.patterns.includes(pattern)) continue;
         const variants: Array<{ mode: Mode; wait: WaitStrategy }> = [];
-        if (transport === 'shm' && pattern === 'throughput') for (const mode of options.modes) variants.push({ mode, wait: options.throughputWait ?? 'hybrid' });
-        else if ((transport === 'shm' || transport === 'worker') && pattern === 'pingpong') for (const wait of options.waits) variants.push({ mode: 'copy', wait });
-        else variants.push({ mode: 'copy', wait: options.throughputWait ?? 'hybrid' });
+        if (pattern === 'throughput') {
+          const wait = can.waits?.includes(throughputWait) ? throughputWait : (can.waits?.[0] ?? 'hybrid');
+          for (const mode of can.modes.length > 1 ? options.modes.filter((m) => can.modes.includes(m)) : ['copy' as const]) variants.push({ mode, wait });
+        } else {
+          for (const wait of can.waits ? options.waits.filter((w) => can.waits!.includes(w)) : ['hybrid' as const]) variants.push({ mode: 'copy', wait });
+        }
         for (const { mode, wait } of variants) {
           const spec: SessionSpec = {
             transport,
@@ -147,7 +192,7 @@ export function planSessions(options: SweepOptions, dir: string): SessionPlan[] 
             tmpdir: dir,
             ...(options.corrupt ? { corrupt: options.corrupt } : {}),
           };
-          const what = [transport, transport === 'shm' && pattern === 'throughput' ? mode : '', pattern === 'pingpong' && (transport === 'shm' || transport === 'worker') ? wait : ''].filter(Boolean).join(' ');
+          const what = [transport, pattern === 'throughput' && hasModes(transport) ? mode : '', pattern === 'pingpong' && hasWaits(transport) ? wait : ''].filter(Boolean).join(' ');
           plans.push({ spec, label: `${what} ${pattern} (${spec.placement.kind})` });
         }
       }
@@ -156,10 +201,34 @@ export function planSessions(options: SweepOptions, dir: string): SessionPlan[] 
   return plans;
 }
 
+/**
+ * One figure from the same session's figures of several rounds: bytes/s the median of every timed repetition of
+ * every round; a round trip's p50 the median of every repetition's p50, its p99 and mean the median of the
+ * rounds' figures.
+ */
+export function mergeRounds(figures: BenchResult[]): BenchResult {
+  if (figures.length === 1) return figures[0];
+  const first = figures[0];
+  const perRepeat = figures.flatMap((r) => r.perRepeat);
+  const merged: BenchResult = { ...first, repeats: perRepeat.length, perRepeat, rounds: figures.length };
+  if (first.bytesPerSec !== undefined) {
+    merged.bytesPerSec = median(perRepeat);
+    merged.messagesPerSec = merged.bytesPerSec / first.messageSize;
+    merged.perRound = figures.map((r) => r.bytesPerSec!);
+  }
+  if (first.rttNs) {
+    merged.rttNs = { p50: median(perRepeat), p99: median(figures.map((r) => r.rttNs!.p99)), mean: median(figures.map((r) => r.rttNs!.mean)) };
+    merged.perRound = figures.map((r) => r.rttNs!.p50);
+  }
+  if (first.driverFutexCallsPerMessage !== undefined) merged.driverFutexCallsPerMessage = median(figures.map((r) => r.driverFutexCallsPerMessage!));
+  merged.messagesPerRepeat = median(figures.map((r) => r.messagesPerRepeat));
+  return merged;
+}
+
 /** Runs one session in a driver process; resolves with its results, or an error description. */
-export function runSession(spec: SessionSpec, onResult: (r: BenchResult) => void, timeoutMs: number): Promise<{ error?: { name: string; message: string } }> {
+export function runSession(spec: SessionSpec, onResult: (r: BenchResult) => void, timeoutMs: number, node = process.execPath): Promise<{ error?: { name: string; message: string } }> {
   const driverCpu = spec.placement.cpus && spec.placement.tool === 'taskset' ? spec.placement.cpus[0] : null;
-  const [cmd, args] = sessionCommand('--driver', spec, driverCpu);
+  const [cmd, args] = sessionCommand('--driver', spec, driverCpu, node);
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -199,43 +268,79 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutput> {
   for (const s of [...options.throughputSizes, ...options.pingpongSizes]) {
     if (!Number.isInteger(s) || s < MIN_MESSAGE) throw new RangeError(`message sizes must be integers >= ${MIN_MESSAGE} bytes, got ${s}`);
   }
+  const rounds = options.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be an integer >= 1, got ${rounds}`);
   const host = hostInfo();
   if (!host.tasksetAvailable && options.pin.some((p) => p !== 'none')) throw new Error('--pin needs taskset (util-linux): apt-get install util-linux, or use --pin none');
   if (options.pin.includes('cross') && host.cpus < 2) throw new Error('--pin cross needs two CPUs');
+  const node = options.node ?? process.execPath;
   const dir = mkdtempSync(join(tmpdir(), 'sysv-shm-bench-'));
-  const results: BenchResult[] = [];
   const errors: SweepError[] = [];
-  const plans = planSessions(options, dir);
-  const total = plans.reduce((n, p) => n + p.spec.sizes.length, 0) + (options.baselines ? 1 : 0);
-  let done = 0;
+  const skipped: Skipped[] = [];
   try {
-    for (const plan of plans) {
-      const { spec } = plan;
-      options.onProgress?.({ done, total, label: plan.label });
-      let got = 0;
-      const outcome = await runSession(
-        spec,
-        (r) => {
-          results.push(r);
-          got++;
-          done++;
-          options.onProgress?.({ done, total, label: plan.label });
-        },
-        options.sessionTimeoutMs ?? 180_000,
-      );
-      if (outcome.error) {
-        errors.push({
-          transport: spec.transport,
-          pattern: spec.pattern,
-          ...(spec.transport === 'shm' ? { mode: spec.mode } : {}),
-          ...(spec.transport === 'shm' || spec.transport === 'worker' ? { wait: spec.wait } : {}),
-          placement: spec.placement,
-          ...outcome.error,
-        });
-        done += spec.sizes.length - got;
-        options.onProgress?.({ done, total, label: plan.label });
+    let plans = planSessions(options, dir);
+    // The C transports: compiled once for the sweep; without gcc they are skipped (and said so).
+    const programs = [...new Set(plans.map((p) => CAPABILITIES[p.spec.transport].native).filter((p): p is NativeProgram => !!p))];
+    let compiler: string | null = null;
+    if (programs.length) {
+      const built = compileNative(dir, programs);
+      if ('problem' in built) {
+        for (const t of new Set(plans.map((p) => p.spec.transport).filter((t) => CAPABILITIES[t].native))) skipped.push({ transport: t, reason: built.problem });
+        plans = plans.filter((p) => !CAPABILITIES[p.spec.transport].native);
+      } else {
+        compiler = built.compiler;
+        for (const p of plans) {
+          const program = CAPABILITIES[p.spec.transport].native;
+          if (!program) continue;
+          p.spec.native = { exe: built.exe[program]!, compiler: built.compiler };
+          // What `hybrid` means: the channel's default spin, passed on so that the C ring waits like the channel.
+          if (p.spec.transport === 'c-ring') p.spec.defaultSpin = CHANNEL_DEFAULT_SPIN;
+        }
       }
     }
+    const figures: BenchResult[][][] = plans.map((p) => p.spec.sizes.map(() => []));
+    const failed = new Set<number>();
+    const total = rounds * plans.reduce((n, p) => n + p.spec.sizes.length, 0) + (options.baselines ? 1 : 0);
+    let done = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, plan] of plans.entries()) {
+        const { spec } = plan;
+        const label = rounds > 1 ? `${plan.label}, round ${round + 1}/${rounds}` : plan.label;
+        if (failed.has(index)) {
+          done += spec.sizes.length;
+          continue;
+        }
+        options.onProgress?.({ done, total, label });
+        let got = 0;
+        const outcome = await runSession(
+          spec,
+          (r) => {
+            const at = spec.sizes.indexOf(r.messageSize);
+            if (at >= 0) figures[index][at].push(r);
+            got++;
+            done++;
+            options.onProgress?.({ done, total, label });
+          },
+          options.sessionTimeoutMs ?? 180_000,
+          node,
+        );
+        if (outcome.error) {
+          failed.add(index);
+          errors.push({
+            transport: spec.transport,
+            pattern: spec.pattern,
+            ...(hasModes(spec.transport) ? { mode: spec.mode } : {}),
+            ...(hasWaits(spec.transport) ? { wait: spec.wait } : {}),
+            placement: spec.placement,
+            ...outcome.error,
+          });
+          done += spec.sizes.length - got;
+          options.onProgress?.({ done, total, label });
+        }
+      }
+    }
+    // A session that failed in any round reports nothing: its other rounds would not be side by side.
+    const results = figures.flatMap((perSize, index) => (failed.has(index) ? [] : perSize.filter((f) => f.length > 0).map(mergeRounds)));
     const bufferCopy: CopyBaseline[] = [];
     let callCosts: CallCost[] = [];
     if (options.baselines) {
@@ -248,20 +353,25 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutput> {
     return {
       host,
       options: {
+        preset: options.preset ?? null,
         transports: options.transports,
         patterns: options.patterns,
         throughputSizes: options.throughputSizes,
         pingpongSizes: options.pingpongSizes,
         repeat: options.repeat,
         repSeconds: options.repSeconds,
+        rounds,
         pin: options.pin,
         throughputWait: options.throughputWait ?? 'hybrid',
+        node: nodeVersion(node),
+        compiler,
         verification:
-          'every message: sequence number, length and three stamps checked by the receiver; first repetition of every size: every byte checksummed on both sides',
+          'every message: sequence number, length and three stamps checked by the receiver; zero-copy: every byte compared in place with what the producer wrote; first repetition of every size: every byte checksummed on both sides',
       },
       results,
       baselines: { bufferCopy, callCosts },
       errors,
+      skipped,
       seconds: (performance.now() - started) / 1000,
     };
   } finally {

@@ -1,131 +1,126 @@
-// Reference ping-pong for bench/channel-quick.ts: two processes (fork) bounce a 64-byte message through shared
-// memory, in the same shape as the JS channel's ping-pong: a sequence word per direction, a 64-byte payload copied
-// in and out, and either pure spinning or futex sleeps announced in a "waiting" word (FUTEX_WAKE only when the
-// peer sleeps). Prints one JSON line: round-trip percentiles in ns.
+// The latency floor of the benchmark (transport `c-bare`): the least two processes can do to hand a message back
+// and forth through shared memory, in C. One segment with a lane per direction; a lane is a sequence word and the
+// message length on one cache line, the WAITING word and the futex bell on another, the payload from a third. The
+// sender copies the payload in and stores the sequence number; the receiver waits for it and copies the payload
+// out. No ring, no records, no checks: one message in flight per direction, so ping-pong only.
+// Waits: spin (never sleep) and futex (announce WAITING and sleep at once; the sender wakes only a sleeper). No
+// hybrid: with a fixed spin before each sleep, both ends end up sleeping for every message as soon as a wake-up
+// takes longer than the spin (the channel learns its spin against exactly that), which would be no floor.
 //
-//   gcc -O2 -o pingpong pingpong.c && ./pingpong spin 200000 [parentCpu childCpu]
+// The patterns, the message stamps and the checks of every message are those of harness.h (the same as the
+// JavaScript transports'), so its figures compare with theirs; bench/transports/bare.ts is the same floor in
+// JavaScript (transport `js-bare`).
 //
-// With CPU numbers, each process pins itself (sched_setaffinity) before the first message, as the JS measurement
-// pins its two processes: a futex wake-up costs an order of magnitude more across cores than on one core.
-#define _GNU_SOURCE
-#include <linux/futex.h>
-#include <sched.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+//   gcc -O2 -o pingpong pingpong.c      (bench/transports/native.ts compiles it at bench time)
+#include "harness.h"
+#include <sys/ipc.h>
+#include <sys/shm.h>
 
-#define MSG 64
+#define LANE_SEQ 0
+#define LANE_LENGTH 4
+#define LANE_WAITING 128
+#define LANE_BELL 132
+#define LANE_PAYLOAD 256
 
 struct lane {
-  _Alignas(128) atomic_int seq;
-  _Alignas(128) atomic_int waiting;
-  atomic_int bell;
-  _Alignas(128) unsigned char payload[MSG];
+  uint8_t *base;
+  uint32_t count; // messages sent (sender) or received (receiver) on this lane
 };
 
-struct shared {
-  struct lane to_child;
-  struct lane to_parent;
-};
+static struct lane out, in;
+static uint8_t *segment;
+static uint8_t *private_copy;
 
-static int use_futex;
-
-static long futex(atomic_int *addr, int op, int val) {
-  return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+static inline uint32_t *lane_word(struct lane *l, uint32_t offset) {
+  return (uint32_t *)(l->base + offset);
 }
 
-static void post(struct lane *l, const unsigned char *msg, int seq) {
-  memcpy(l->payload, msg, MSG);
-  atomic_store(&l->seq, seq);
-  if (use_futex && atomic_load(&l->waiting) && atomic_exchange(&l->waiting, 0)) {
-    atomic_fetch_add(&l->bell, 1);
-    futex(&l->bell, FUTEX_WAKE, 1);
+static size_t lane_bytes(void) {
+  return LANE_PAYLOAD + (((size_t)msg_size + 127) & ~(size_t)127);
+}
+
+/** Lane 0 goes from the driver to the peer, lane 1 back. */
+static void set_lanes(int driver) {
+  struct lane down = { segment, 0 }, up = { segment + lane_bytes(), 0 };
+  out = driver ? down : up;
+  in = driver ? up : down;
+  private_copy = aligned_alloc(64, lane_bytes());
+  if (!private_copy) fail("Error", "out of memory");
+  memset(private_copy, 0, lane_bytes());
+}
+
+static int link_open_driver(void) {
+  if (pattern != PINGPONG) fail("Error", "c-bare carries one message at a time: ping-pong only");
+  if (wait_kind == WAIT_HYBRID) fail("Error", "c-bare waits by spinning or with futex only");
+  int id = shmget(IPC_PRIVATE, 2 * lane_bytes(), IPC_CREAT | 0600);
+  if (id < 0) fail("Error", "shmget: %s", strerror(errno));
+  void *at = shmat(id, NULL, 0);
+  int err = errno;
+  shmctl(id, IPC_RMID, NULL); // the peer attaches it by id while we are attached
+  if (at == (void *)-1) fail("Error", "shmat: %s", strerror(err));
+  segment = at;
+  set_lanes(1);
+  return id;
+}
+
+static void link_connect(void) {}
+
+static int link_open_peer(int id) {
+  void *at = shmat(id, NULL, 0);
+  if (at == (void *)-1) fail("Error", "shmat(%d): %s", id, strerror(errno));
+  segment = at;
+  set_lanes(0);
+  return -1;
+}
+
+static void link_send(const uint8_t *data, uint32_t n) {
+  if (n > msg_size) fail("Error", "a message of %u bytes does not fit the lane (%u)", n, msg_size);
+  memcpy(out.base + LANE_PAYLOAD, data, n);
+  __atomic_store_n(lane_word(&out, LANE_LENGTH), n, __ATOMIC_RELAXED);
+  STORE(lane_word(&out, LANE_SEQ), ++out.count);
+  if (wait_kind != WAIT_SPIN && LOAD(lane_word(&out, LANE_WAITING)) != 0 && EXCHANGE(lane_word(&out, LANE_WAITING), 0) != 0) {
+    ADD(lane_word(&out, LANE_BELL), 1);
+    futex_wake(lane_word(&out, LANE_BELL), 1);
   }
 }
 
-static void await_seq(struct lane *l, int seq, unsigned char *out) {
-  if (!use_futex) {
-    while (atomic_load(&l->seq) != seq) {
+static uint8_t *link_receive(uint32_t *n) {
+  uint32_t expected = in.count + 1;
+  uint32_t *seq = lane_word(&in, LANE_SEQ);
+  if (wait_kind == WAIT_SPIN) {
+    while (LOAD(seq) != expected) {
     }
-  } else {
-    for (;;) {
-      int bell = atomic_load(&l->bell);
-      atomic_store(&l->waiting, 1);
-      if (atomic_load(&l->seq) == seq) {
-        atomic_store(&l->waiting, 0);
-        break;
-      }
-      futex(&l->bell, FUTEX_WAIT, bell);
-      atomic_store(&l->waiting, 0);
+  }
+  while (LOAD(seq) != expected) {
+    uint32_t bell = LOAD(lane_word(&in, LANE_BELL));
+    STORE(lane_word(&in, LANE_WAITING), 1);
+    if (LOAD(seq) == expected) {
+      STORE(lane_word(&in, LANE_WAITING), 0);
+      break;
     }
+    futex_wait(lane_word(&in, LANE_BELL), bell, 50);
+    STORE(lane_word(&in, LANE_WAITING), 0);
   }
-  memcpy(out, l->payload, MSG);
+  uint32_t length = __atomic_load_n(lane_word(&in, LANE_LENGTH), __ATOMIC_RELAXED);
+  if (length > msg_size) fail("Error", "a message of %u bytes does not fit the lane (%u)", length, msg_size);
+  memcpy(private_copy, in.base + LANE_PAYLOAD, length);
+  in.count = expected;
+  *n = length;
+  return private_copy;
 }
 
-static void pin(int cpu) {
-  if (cpu < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) perror("sched_setaffinity"), exit(1);
+static void link_release(void) {}
+
+static uint8_t *link_reserve(uint32_t n) {
+  (void)n;
+  fail("Error", "c-bare has no zero-copy mode");
 }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+static void link_commit(uint32_t n) {
+  (void)n;
 }
 
-static int cmp(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-int main(int argc, char **argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: %s spin|futex iterations [parentCpu childCpu]\n", argv[0]);
-    return 2;
-  }
-  use_futex = strcmp(argv[1], "futex") == 0;
-  int n = atoi(argv[2]);
-  int warm = n / 10;
-  int parentCpu = argc >= 5 ? atoi(argv[3]) : -1, childCpu = argc >= 5 ? atoi(argv[4]) : -1;
-  struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (sh == MAP_FAILED) return perror("mmap"), 1;
-  memset(sh, 0, sizeof *sh);
-  unsigned char msg[MSG], got[MSG];
-  memset(msg, 7, MSG);
-  pid_t child = fork();
-  if (child == 0) {
-    pin(childCpu);
-    for (int i = 1; i <= warm + n; i++) {
-      await_seq(&sh->to_child, i, got);
-      post(&sh->to_parent, got, i);
-    }
-    _exit(0);
-  }
-  pin(parentCpu);
-  // One clock read per round trip, as in the JS measurement: a round trip is the time between two reads.
-  int64_t *rtt = malloc(sizeof(int64_t) * n);
-  int64_t previous = now_ns();
-  for (int i = 1; i <= warm + n; i++) {
-    msg[0] = (unsigned char)i;
-    post(&sh->to_child, msg, i);
-    await_seq(&sh->to_parent, i, got);
-    int64_t t = now_ns();
-    if (i > warm) rtt[i - warm - 1] = t - previous;
-    previous = t;
-  }
-  waitpid(child, NULL, 0);
-  qsort(rtt, n, sizeof *rtt, cmp);
-  printf("{\"mode\":\"%s\",\"iterations\":%d,\"p50Ns\":%lld,\"p90Ns\":%lld,\"p99Ns\":%lld}\n", argv[1], n, (long long)rtt[n / 2],
-         (long long)rtt[n * 9 / 10], (long long)rtt[n * 99 / 100]);
-  return 0;
+static void link_close(void) {
+  if (segment) shmdt(segment);
+  segment = NULL;
 }

@@ -1,5 +1,5 @@
 // Helpers shared by the patterns: statistics, count calibration, the result record.
-import type { Link, Mode, PatternName, Placement, SessionSpec, TransportName, WaitStrategy } from '../transports/types.js';
+import { hasModes, hasWaits, type Link, type Mode, type PatternName, type Placement, type SessionSpec, type TransportName, type WaitStrategy } from '../transports/types.js';
 
 /** One line of the JSON report (field names are a contract: see docs/bench/README.md). */
 export interface BenchResult {
@@ -20,8 +20,15 @@ export interface BenchResult {
   messagesPerRepeat: number;
   /** What the transport really was (fd kinds, API). */
   detail: string;
-  /** shm only: futex system calls (FFI calls into the kernel) made by the driver's end per message, timed repetitions. */
+  /** shm and the C transports: futex system calls made by the driver's end per message, timed repetitions. */
   driverFutexCallsPerMessage?: number;
+  /** JavaScript transports: the Node version that ran both ends. */
+  node?: string;
+  /** C transports: the compiler and flags. */
+  compiler?: string;
+  /** With --rounds N > 1: how many rounds this figure is the median over, and each round's figure. */
+  rounds?: number;
+  perRound?: number[];
 }
 
 export function median(values: ArrayLike<number>): number {
@@ -41,8 +48,9 @@ export function clamp(n: number, lo: number, hi: number): number {
 }
 
 /**
- * The result record of one size: the session's identity (mode for shm, wait for shm and worker), what the
- * transport really was, and the driver's futex calls per message over the timed repetitions when it counts them.
+ * The result record of one size: the session's identity (mode and wait where the transport has them), what the
+ * transport really was, the Node version, and the driver's futex calls per message over the timed repetitions when
+ * it counts them.
  */
 export function resultRecord(
   spec: SessionSpec,
@@ -52,15 +60,23 @@ export function resultRecord(
   futex: { before: number; messages: number },
 ): BenchResult {
   return {
-    transport: spec.transport,
-    ...(spec.transport === 'shm' ? { mode: spec.mode } : {}),
-    pattern: spec.pattern,
-    ...(spec.transport === 'shm' || spec.transport === 'worker' ? { wait: spec.wait } : {}),
+    ...identity(spec),
     messageSize: size,
     ...figures,
     placement: spec.placement,
     repeats: figures.perRepeat.length,
     detail: link.detail,
     ...(link.futexCalls ? { driverFutexCallsPerMessage: (link.futexCalls() - futex.before) / futex.messages } : {}),
+    node: process.version,
+  };
+}
+
+/** transport, mode (if the transport has several), pattern, wait (if it has any). */
+export function identity(spec: SessionSpec): Pick<BenchResult, 'transport' | 'mode' | 'pattern' | 'wait'> {
+  return {
+    transport: spec.transport,
+    ...(hasModes(spec.transport) ? { mode: spec.mode } : {}),
+    pattern: spec.pattern,
+    ...(hasWaits(spec.transport) ? { wait: spec.wait } : {}),
   };
 }

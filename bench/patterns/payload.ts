@@ -63,8 +63,19 @@ export interface Header {
 }
 
 export const STAMP_OK = 0;
-const PROBLEMS = ['', 'wrong length (truncated or merged)', 'header tag mismatch (corrupted header)', 'wrong sequence number (dropped, duplicated or reordered)', 'rotating stamp wrong (stale or corrupted payload)', 'tail stamp wrong (truncated, stale or corrupted)', 'full checksum mismatch (corrupted payload)'];
+// The same codes and texts as PROBLEMS in bench/c/harness.h.
+const PROBLEMS = [
+  '',
+  'wrong length (truncated or merged)',
+  'header tag mismatch (corrupted header)',
+  'wrong sequence number (dropped, duplicated or reordered)',
+  'rotating stamp wrong (stale or corrupted payload)',
+  'tail stamp wrong (truncated, stale or corrupted)',
+  'full checksum mismatch (corrupted payload)',
+  'payload bytes differ from what the producer wrote (corrupted payload)',
+];
 export const CHECKSUM_MISMATCH = 6;
+export const PAYLOAD_DIFFERS = 7;
 
 export function describeProblem(code: number): string {
   return PROBLEMS[code] ?? `problem ${code}`;
@@ -86,6 +97,51 @@ export function checkStamps(m: Uint8Array, size: number, expectedSeq: number, ou
   if (get32(m, rotatingOffset(tag, size)) !== tag) return 4;
   if (get32(m, size - 4) !== (tag ^ TAIL_XOR)) return 5;
   return STAMP_OK;
+}
+
+/** Messages up to this size are compared in JavaScript, longer ones with one memcmp. */
+const SHORT_COMPARE = 256;
+
+/**
+ * What a zero-copy consumer does with a message where it lies: reads every byte, comparing it with what the
+ * producer wrote (the base pattern with the stamps of `header`), with one memcmp, as bench/c/harness.h does.
+ * `expected` is the consumer's own copy of the base pattern; it is stamped for the comparison and put back.
+ */
+export class InPlaceReader {
+  readonly #base: Uint8Array;
+  readonly #expected: Buffer;
+  readonly #expectedWords: Int32Array;
+
+  constructor(size: number) {
+    this.#base = basePattern(size);
+    this.#expected = Buffer.from(basePattern(size).buffer);
+    this.#expectedWords = new Int32Array(this.#expected.buffer, 0, size >>> 2);
+  }
+
+  /** True when every byte of `m` is what the producer wrote. */
+  matches(m: Uint8Array, h: Header): boolean {
+    const e = this.#expected;
+    stamp(e, h.seq, h.remaining, h.flags, h.rep);
+    const same = m.length <= SHORT_COMPARE && (m.byteOffset & 3) === 0 ? this.#sameWords(m) : e.equals(m);
+    // Put back the four stamped places (the rotating one is found from the tag, still in e[12..16)).
+    const at = rotatingOffset(get32(e, 12), e.length);
+    const base = this.#base;
+    for (let i = 0; i < 16; i++) e[i] = base[i];
+    for (let i = at; i < at + 4; i++) e[i] = base[i];
+    for (let i = e.length - 4; i < e.length; i++) e[i] = base[i];
+    return same;
+  }
+
+  /** Short messages: word by word in JavaScript (a memcmp through Buffer.equals costs more in its call than in its work). */
+  #sameWords(m: Uint8Array): boolean {
+    const e = this.#expected;
+    if (m.length !== e.length) return false;
+    const expected = this.#expectedWords;
+    const words = new Int32Array(m.buffer, m.byteOffset, m.length >>> 2);
+    for (let i = 0; i < words.length; i++) if (words[i] !== expected[i]) return false;
+    for (let i = words.length << 2; i < m.length; i++) if (m[i] !== e[i]) return false;
+    return true;
+  }
 }
 
 /** Pseudo-random bytes, the same in every process for a given size. */

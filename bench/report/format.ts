@@ -1,14 +1,47 @@
 // Names and units for the reports.
 import type { BenchResult } from '../patterns/common.js';
+import { hasModes, hasWaits } from '../transports/types.js';
 
-/** The row a result belongs to: 'shm copy', 'shm zero-copy', 'shm spin', 'worker futex', 'stdio', ... */
+/**
+ * The row a result belongs to: the transport, with its mode in throughput ('shm copy', 'c-ring zero-copy') and
+ * its wait in ping-pong ('shm spin', 'worker futex') where it has them; 'stdio', 'worker' (throughput), ...
+ */
 export function variantOf(r: Pick<BenchResult, 'transport' | 'mode' | 'pattern' | 'wait'>): string {
-  if (r.transport === 'shm') return r.pattern === 'throughput' ? `shm ${r.mode ?? 'copy'}` : `shm ${r.wait ?? 'hybrid'}`;
-  if (r.transport === 'worker' && r.pattern === 'pingpong') return `worker ${r.wait ?? 'hybrid'}`;
-  return r.transport;
+  if (r.pattern === 'throughput') return hasModes(r.transport) ? `${r.transport} ${r.mode ?? 'copy'}` : r.transport;
+  return hasWaits(r.transport) ? `${r.transport} ${r.wait ?? 'hybrid'}` : r.transport;
 }
 
-export const VARIANT_ORDER = ['shm copy', 'shm zero-copy', 'shm spin', 'shm hybrid', 'shm futex', 'worker', 'worker spin', 'worker hybrid', 'worker futex', 'pipe', 'fifo', 'unix', 'stdio'];
+/** The C ring variant a figure is compared with: the same mode (copy-alloc: copy) or the same wait. */
+export function cRingPeer(r: Pick<BenchResult, 'transport' | 'mode' | 'pattern' | 'wait'>): string {
+  if (r.pattern === 'throughput') return `c-ring ${r.mode === 'zero-copy' ? 'zero-copy' : 'copy'}`;
+  return `c-ring ${r.wait ?? 'hybrid'}`;
+}
+
+export const VARIANT_ORDER = [
+  'shm copy',
+  'shm copy-alloc',
+  'c-ring copy',
+  'shm zero-copy',
+  'c-ring zero-copy',
+  'shm spin',
+  'c-ring spin',
+  'shm hybrid',
+  'c-ring hybrid',
+  'shm futex',
+  'c-ring futex',
+  'c-bare spin',
+  'js-bare spin',
+  'c-bare hybrid',
+  'c-bare futex',
+  'worker',
+  'worker spin',
+  'worker hybrid',
+  'worker futex',
+  'pipe',
+  'fifo',
+  'unix',
+  'stdio',
+];
 
 export function sortVariants(names: Iterable<string>): string[] {
   const rank = (v: string) => {

@@ -26,8 +26,8 @@ td.ok { color: #176c17; font-weight: 600; } td.no { color: #b00; font-weight: 60
 pre { background: #f7f7f7; padding: 10px; overflow-x: auto; font-size: 12px; } svg { max-width: 100%; height: auto; }
 </style></head><body>
 <h1>sysv-shm: shared memory against pipes, sockets and stdio</h1>
-<p>${esc(`${h.cpus} x ${h.cpuModel}${h.hypervisor ? ` (virtual machine: ${h.hypervisor})` : ''}, ${Math.round(h.memoryBytes / 2 ** 30)} GiB, Linux ${h.kernel}, Node ${h.node} (${h.arch}); ${h.date}; load average at start ${h.loadavg.join(' ')}.`)}</p>
-<p>${esc(`Each figure is the median of ${out.options.repeat} timed repetitions of about ${out.options.repSeconds * 1000} ms, after a verification repetition and a warm-up repetition. Message sizes: throughput ${out.options.throughputSizes.map(fmtSize).join(', ')}; ping-pong ${out.options.pingpongSizes.map(fmtSize).join(', ')}. Integrity: ${out.options.verification}.`)}</p>
+<p>${esc(`${h.cpus} x ${h.cpuModel}${h.hypervisor ? ` (virtual machine: ${h.hypervisor})` : ''}, ${Math.round(h.memoryBytes / 2 ** 30)} GiB, Linux ${h.kernel}, Node ${out.options.node ?? h.node} (${h.arch})${out.options.compiler ? `, C transports built with ${out.options.compiler}` : ''}; ${h.date}; load average at start ${h.loadavg.join(' ')}.`)}</p>
+<p>${esc(`Each figure is the median of ${out.options.repeat} timed repetitions of about ${out.options.repSeconds * 1000} ms${(out.options.rounds ?? 1) > 1 ? ` in each of ${out.options.rounds} rounds that alternate the sessions` : ''}, after a verification repetition and a warm-up repetition. Message sizes: throughput ${out.options.throughputSizes.map(fmtSize).join(', ')}; ping-pong ${out.options.pingpongSizes.map(fmtSize).join(', ')}. Integrity: ${out.options.verification}.`)}</p>
 <h2>Targets</h2>
 <table><tr><th>target</th><th>placement</th><th></th><th>measured</th></tr>
 ${targetRows}
@@ -41,6 +41,7 @@ ${charts.join('\n')}
 <table><tr><th>transport</th><th>what was measured</th></tr>
 ${[...new Map(out.results.map((r) => [r.transport + (r.mode ? ` ${r.mode}` : ''), r.detail])).entries()].map(([k, d]) => `<tr><td>${esc(k)}</td><td>${esc(d)}</td></tr>`).join('\n')}
 </table>
+${(out.skipped ?? []).map((s) => `<p><b>Skipped ${esc(s.transport)}</b>: ${esc(s.reason)}</p>`).join('\n')}
 </body></html>
 `;
 }

@@ -12,6 +12,17 @@ const COLORS: Record<string, string> = {
   'shm spin': '#1f77b4',
   'shm hybrid': '#17becf',
   'shm futex': '#9467bd',
+  'shm copy-alloc': '#6baed6',
+  // The C anchors: the colour of the shm figure they anchor, dashed.
+  'c-ring copy': '#1f77b4',
+  'c-ring zero-copy': '#17becf',
+  'c-ring spin': '#1f77b4',
+  'c-ring hybrid': '#17becf',
+  'c-ring futex': '#9467bd',
+  'c-bare spin': '#393b79',
+  'c-bare hybrid': '#5254a3',
+  'c-bare futex': '#6b6ecf',
+  'js-bare spin': '#e377c2',
   worker: '#7f7f7f',
   'worker spin': '#7f7f7f',
   'worker hybrid': '#bcbd22',
@@ -118,8 +129,13 @@ export function latencyBars(o: { title: string; subtitle: string; rows: Array<{ 
   return out.join('\n');
 }
 
+/** The C anchors and the JS floor are drawn dashed. */
+function isAnchor(variant: string): boolean {
+  return /^(c-ring|c-bare|js-bare) /.test(variant);
+}
+
 function hostLine(out: SweepOutput, placement: BenchResult['placement']): string {
-  return `${out.host.cpus} x ${out.host.cpuModel}, Linux ${out.host.kernel}, Node ${out.host.node}; ${placementText(placement)}`;
+  return `${out.host.cpus} x ${out.host.cpuModel}, Linux ${out.host.kernel}, Node ${out.options.node ?? out.host.node}; ${placementText(placement)}`;
 }
 
 /** The placement to chart: cross-core when measured, else the first one. */
@@ -134,6 +150,7 @@ export function throughputChart(out: SweepOutput): string | null {
   const series: Series[] = sortVariants(tp.map(variantOf)).map((v) => ({
     name: v,
     points: tp.filter((r) => variantOf(r) === v).map((r) => [r.messageSize, r.bytesPerSec!] as [number, number]),
+    dashed: isAnchor(v),
   }));
   if (out.baselines.bufferCopy.length) series.push({ name: 'Buffer.copy (in-process)', points: out.baselines.bufferCopy.map((b) => [b.messageSize, b.bytesPerSec]), dashed: true });
   return lineChart({
@@ -154,7 +171,7 @@ export function latencyChart(out: SweepOutput): string | null {
     title: 'Ping-pong round trip (p50)',
     subtitle: hostLine(out, pl),
     yLabel: 'round trip, p50',
-    series: sortVariants(pp.map(variantOf)).map((v) => ({ name: v, points: pp.filter((r) => variantOf(r) === v).map((r) => [r.messageSize, r.rttNs!.p50] as [number, number]) })),
+    series: sortVariants(pp.map(variantOf)).map((v) => ({ name: v, points: pp.filter((r) => variantOf(r) === v).map((r) => [r.messageSize, r.rttNs!.p50] as [number, number]), dashed: isAnchor(v) })),
     xValues: [...new Set(pp.map((r) => r.messageSize))].sort((a, b) => a - b),
     yFormat: fmtNs,
   });

@@ -1,7 +1,7 @@
 // CPU affinity of the calling thread (sched_setaffinity(0, ...) through koffi): how the worker_threads reference
 // places its two threads, which taskset cannot tell apart.
 import { readFileSync } from 'node:fs';
-import { libcHandle } from '../../lib/native/libc.js';
+import { libcHandle } from '../../lib/internal.js';
 
 let setaffinity: ((pid: number, size: number, mask: Uint8Array) => number) | undefined;
 

@@ -2,7 +2,7 @@
 // use blocking read(2)/write(2) through readSync/writeSync. The driver checks /proc/<peer>/fd that the peer got
 // pipes (child_process's stdio: 'pipe' would be a socketpair).
 import { closeSync } from 'node:fs';
-import { libcHandle } from '../../lib/native/libc.js';
+import { libcHandle } from '../../lib/internal.js';
 import { FdRx, FdTx } from './stream.js';
 import { fdKind } from './fds.js';
 import type { DriverContext, Link, PeerContext, TransportModule } from './types.js';

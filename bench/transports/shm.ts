@@ -1,43 +1,27 @@
-// shm: the project's channel (lib/sync/channel.ts), one channel per direction. Copy mode: send() / receiveInto();
-// zero-copy mode: reserve()/commit() and peek()/release(). The channels are sized for each message size
-// (capacityFor) and renegotiated through the old channels when the size needs a different ring.
+// shm: the project's channel (Channel.create/open from the package entry), one channel per direction. Copy mode:
+// send() / receiveInto(); copy-alloc: send() / receive() (a new buffer per message); zero-copy mode:
+// reserve()/commit() and peek()/release(). The channels are sized for each message size (capacityFor) and
+// renegotiated through the old channels when the size needs a different ring.
+import { Channel } from '../../lib/index.js';
+import { futexCallCounts } from '../../lib/internal.js';
 import { capacityFor } from './capacity.js';
-import { futexCallCounts as futexCalls } from '../../lib/sync/futex.js';
 import type { Link, Mode, MaybePromise, PeerContext, DriverContext, Rx, Tx, TransportModule, WaitStrategy } from './types.js';
 
-type ChannelModule = typeof import('../../lib/sync/channel.js');
-type Channel = InstanceType<ChannelModule['Channel']>;
-
-let channelModule: ChannelModule | undefined;
-let channelProblem: string | undefined;
-
-/** Loads the channel; throws a clear "channel not available" error when it cannot be used. */
-export async function loadChannel(): Promise<ChannelModule> {
-  if (channelModule) return channelModule;
-  if (channelProblem) throw new Error(channelProblem);
-  try {
-    const mod = (await import('../../lib/sync/channel.js')) as ChannelModule;
-    if (typeof mod.Channel?.create !== 'function' || typeof mod.Channel?.open !== 'function') throw new Error('lib/sync/channel.ts exports no Channel.create/open');
-    channelModule = mod;
-    return mod;
-  } catch (error) {
-    channelProblem = `shm transport: channel not available (lib/sync/channel.ts cannot be used: ${(error as Error).message})`;
-    throw new Error(channelProblem);
-  }
-}
+/** The producer end (what Channel.create returns) and the consumer end (what Channel.open returns). */
+type Producer = ReturnType<typeof Channel.create>;
+type Consumer = ReturnType<typeof Channel.open>;
 
 /** Spin iterations for each wait strategy: spin never sleeps, futex sleeps at once, hybrid is the channel's default. */
-export function spinFor(wait: WaitStrategy, mod: ChannelModule): number {
+export function spinFor(wait: WaitStrategy): number | undefined {
   if (wait === 'spin') return 2_000_000_000;
   if (wait === 'futex') return 0;
-  return mod.DEFAULT_SPIN;
+  return undefined;
 }
-
 
 const CTRL = 32;
 
 class ShmTx implements Tx {
-  constructor(public channel: Channel) {}
+  constructor(public channel: Producer) {}
   send(bytes: Uint8Array): void {
     this.channel.send(bytes);
   }
@@ -52,31 +36,47 @@ class ShmTx implements Tx {
 class ShmRx implements Rx {
   #target = new Uint8Array(0);
   constructor(
-    public channel: Channel,
+    public channel: Consumer,
     private readonly mode: Mode,
   ) {}
   receive(size: number): Uint8Array {
     if (this.mode === 'zero-copy') return this.channel.peek()!;
+    if (this.mode === 'copy-alloc') return this.channel.receive()!;
     if (this.#target.length < size) this.#target = new Uint8Array(size);
-    const n = this.channel.receiveInto(this.#target)!;
-    return this.#target.subarray(0, n);
+    const target = this.#target;
+    const n = this.channel.receiveInto(target)!;
+    return n === target.length ? target : target.subarray(0, n);
   }
   release(): void {
     if (this.mode === 'zero-copy') this.channel.release();
   }
 }
 
-function makeLink(mod: ChannelModule, out: Channel, inbound: Channel, mode: Mode, spin: number, role: 'driver' | 'peer', initialSize: number): Link {
+const API: Record<Mode, string> = {
+  copy: 'send/receiveInto',
+  'copy-alloc': 'send/receive (a new buffer per message)',
+  'zero-copy': 'reserve/commit + peek/release, every byte written and read in place',
+};
+
+function options(capacity: number, spin: number | undefined): { capacity: number; spin?: number } {
+  return spin === undefined ? { capacity } : { capacity, spin };
+}
+
+function openOptions(spin: number | undefined): { spin?: number } {
+  return spin === undefined ? {} : { spin };
+}
+
+function makeLink(out: Producer, inbound: Consumer, mode: Mode, spin: number | undefined, role: 'driver' | 'peer', initialSize: number): Link {
   const tx = new ShmTx(out);
   const rx = new ShmRx(inbound, mode);
   let capacity = capacityFor(initialSize);
   const ctrl = new Uint8Array(CTRL);
-  const readCtrl = (from: Channel): number => {
+  const readCtrl = (from: Consumer): number => {
     const n = from.receiveInto(ctrl);
     if (n !== CTRL) throw new Error('shm: expected a control message');
     return new DataView(ctrl.buffer).getInt32(0, true);
   };
-  const writeCtrl = (to: Channel, id: number) => {
+  const writeCtrl = (to: Producer, id: number) => {
     new DataView(ctrl.buffer).setInt32(0, id, true);
     to.send(ctrl);
   };
@@ -84,10 +84,10 @@ function makeLink(mod: ChannelModule, out: Channel, inbound: Channel, mode: Mode
     tx,
     rx,
     futexCalls: () => {
-      const c = futexCalls();
+      const c = futexCallCounts();
       return c.wait + c.wake;
     },
-    detail: `SysV segment, lib/sync/channel.ts, ${mode === 'copy' ? 'send/receiveInto' : 'reserve/commit + peek/release'}`,
+    detail: `SysV segment, Channel, ${API[mode]}`,
     prepare(size: number): MaybePromise<void> {
       const need = capacityFor(size);
       if (need === capacity) return;
@@ -95,12 +95,12 @@ function makeLink(mod: ChannelModule, out: Channel, inbound: Channel, mode: Mode
       const oldOut = out;
       const oldIn = inbound;
       if (role === 'driver') {
-        out = mod.Channel.create({ capacity: need, spin });
+        out = Channel.create(options(need, spin));
         writeCtrl(oldOut, out.id);
-        inbound = mod.Channel.open(readCtrl(oldIn), { spin });
+        inbound = Channel.open(readCtrl(oldIn), openOptions(spin));
       } else {
-        inbound = mod.Channel.open(readCtrl(oldIn), { spin });
-        out = mod.Channel.create({ capacity: need, spin });
+        inbound = Channel.open(readCtrl(oldIn), openOptions(spin));
+        out = Channel.create(options(need, spin));
         writeCtrl(oldOut, out.id);
       }
       oldOut.close();
@@ -117,26 +117,24 @@ function makeLink(mod: ChannelModule, out: Channel, inbound: Channel, mode: Mode
 
 export const shm: TransportModule = {
   async openDriver(ctx: DriverContext): Promise<Link> {
-    const mod = await loadChannel();
     const { spec } = ctx;
-    const spin = spinFor(spec.wait, mod);
-    const out = mod.Channel.create({ capacity: capacityFor(spec.sizes[0]), spin });
+    const spin = spinFor(spec.wait);
+    const out = Channel.create(options(capacityFor(spec.sizes[0]), spin));
     try {
       ctx.spawnPeer({ stdio: ['ignore', 'ignore', 'inherit', 'pipe'], extra: { id: out.id } });
-      const back = mod.Channel.open(Number(await ctx.peerLine()), { spin });
-      return makeLink(mod, out, back, spec.mode, spin, 'driver', spec.sizes[0]);
+      const back = Channel.open(Number(await ctx.peerLine()), openOptions(spin));
+      return makeLink(out, back, spec.mode, spin, 'driver', spec.sizes[0]);
     } catch (error) {
       out.close();
       throw error;
     }
   },
   async openPeer(ctx: PeerContext): Promise<Link> {
-    const mod = await loadChannel();
     const { spec } = ctx;
-    const spin = spinFor(spec.wait, mod);
-    const inbound = mod.Channel.open(Number(ctx.extra.id), { spin });
-    const out = mod.Channel.create({ capacity: capacityFor(spec.sizes[0]), spin });
+    const spin = spinFor(spec.wait);
+    const inbound = Channel.open(Number(ctx.extra.id), openOptions(spin));
+    const out = Channel.create(options(capacityFor(spec.sizes[0]), spin));
     ctx.tell(String(out.id));
-    return makeLink(mod, out, inbound, spec.mode, spin, 'peer', spec.sizes[0]);
+    return makeLink(out, inbound, spec.mode, spin, 'peer', spec.sizes[0]);
   },
 };

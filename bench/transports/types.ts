@@ -1,12 +1,72 @@
 // What a transport gives each end of a benchmark session: a way to send and a way to receive messages.
 import type { ChildProcess } from 'node:child_process';
 
-export const TRANSPORTS = ['shm', 'stdio', 'pipe', 'fifo', 'unix', 'worker'] as const;
+export const TRANSPORTS = ['shm', 'c-ring', 'stdio', 'pipe', 'fifo', 'unix', 'worker', 'c-bare', 'js-bare'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
 export const WAITS = ['spin', 'futex', 'hybrid'] as const;
 export type WaitStrategy = (typeof WAITS)[number];
-export type Mode = 'copy' | 'zero-copy';
-export type PatternName = 'throughput' | 'pingpong';
+export const MODES = ['copy', 'zero-copy', 'copy-alloc'] as const;
+/**
+ * copy: the producer copies its message in (send), the consumer copies it out into a buffer it reuses
+ * (receiveInto); copy-alloc (shm only): the consumer takes each message into a new buffer (receive); zero-copy:
+ * the producer writes the message in place (reserve/commit), the consumer reads every byte where it lies
+ * (peek/release).
+ */
+export type Mode = (typeof MODES)[number];
+export const PATTERNS = ['throughput', 'pingpong'] as const;
+export type PatternName = (typeof PATTERNS)[number];
+
+/** What a transport can run: its patterns, its modes (throughput) and its wait strategies (null: it has none). */
+export interface Capabilities {
+  patterns: readonly PatternName[];
+  modes: readonly Mode[];
+  waits: readonly WaitStrategy[] | null;
+  /** A C program (bench/c/*.c), compiled with gcc at bench time and run by bench/transports/native.ts. */
+  native?: 'ring' | 'pingpong';
+  /** One line for the reports and --help. */
+  what: string;
+}
+
+export const CAPABILITIES: Record<TransportName, Capabilities> = {
+  shm: { patterns: PATTERNS, modes: MODES, waits: WAITS, what: "the project's channel (Channel.create/open), one per direction" },
+  'c-ring': {
+    patterns: PATTERNS,
+    modes: ['copy', 'zero-copy'],
+    waits: WAITS,
+    native: 'ring',
+    what: "the channel's ring protocol in C (bench/c/ring.c): the same header, records, waits and copies; the anchor",
+  },
+  stdio: { patterns: PATTERNS, modes: ['copy'], waits: null, what: 'child_process stdio (a socketpair), Node streams' },
+  pipe: { patterns: PATTERNS, modes: ['copy'], waits: null, what: 'two pipe(2)s, blocking readSync/writeSync' },
+  fifo: { patterns: PATTERNS, modes: ['copy'], waits: null, what: 'two named FIFOs (mkfifo), blocking readSync/writeSync' },
+  unix: { patterns: PATTERNS, modes: ['copy'], waits: null, what: 'a Unix domain stream socket, node:net' },
+  worker: { patterns: PATTERNS, modes: ['copy'], waits: WAITS, what: 'worker_threads, SharedArrayBuffer rings (in-process reference)' },
+  'c-bare': {
+    patterns: ['pingpong'],
+    modes: ['copy'],
+    // No hybrid: a fixed spin before each sleep locks both ends into sleeping for every message once a wake-up takes
+    // longer than the spin (the channel learns its spin to avoid that: spin-policy.ts), which is no floor.
+    waits: ['spin', 'futex'],
+    native: 'pingpong',
+    what: 'the least two processes can do in C (bench/c/pingpong.c): a sequence word and a payload slot per direction; latency floor',
+  },
+  'js-bare': {
+    patterns: ['pingpong'],
+    modes: ['copy'],
+    waits: ['spin'],
+    what: "c-bare's protocol in plain JavaScript over a segment, without the channel (bench/transports/bare.ts); the floor for JS",
+  },
+};
+
+/** The modes a result of this transport records (a transport with one mode records none). */
+export function hasModes(transport: TransportName): boolean {
+  return CAPABILITIES[transport].modes.length > 1;
+}
+
+/** Whether a result of this transport records its wait strategy. */
+export function hasWaits(transport: TransportName): boolean {
+  return CAPABILITIES[transport].waits !== null;
+}
 
 /** A value or a promise of it: synchronous transports never allocate promises on the hot path. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -64,6 +124,10 @@ export interface SessionSpec {
   tmpdir: string;
   /** Test only: flip one byte of the `message`-th message the peer receives (counted over the whole session). */
   corrupt?: { message: number };
+  /** C transports: the compiled program (bench/transports/native.ts). */
+  native?: { exe: string; compiler: string };
+  /** The channel's default spin (what `hybrid` means), read from the library by the runner; for c-ring. */
+  defaultSpin?: number;
 }
 
 export interface DriverContext {
