@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { getAbi, listTargets } from '../lib/abi/index.js';
-import type { FieldLayout } from '../lib/abi/types.js';
+import { getAbi, listTargets } from '../lib/index.js';
+import type { FieldLayout } from '../lib/internal.js';
 
 /** Independent writer (not the codec's) for building test bytes. */
 function put(v: DataView, f: FieldLayout, value: bigint, le: boolean, base = 0): void {

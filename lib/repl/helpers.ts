@@ -9,9 +9,7 @@ import { formatList, hexdumpLines, type ListView } from '../cli/format.js';
 export type Bytes = Segment | SegmentAttachment | ReadOnlySegmentAttachment | Attachment | ArrayBuffer | ArrayBufferView;
 
 /** Printed before the REPL output of an asynchronous helper (watch), and after: e.g. to redraw the prompt. */
-export interface Printer {
-  (text: string): void;
-}
+export type Printer = (text: string) => void
 
 /** How much hexdump() shows when no length is given. */
 export const HEXDUMP_DEFAULT_LENGTH = 1024;

@@ -2,7 +2,7 @@
 // random inserts and removes of non-overlapping ranges, queried after every step.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { OrderedRanges, type Range } from '../../lib/c/ordered-ranges.js';
+import { OrderedRanges, type Range } from '../../lib/internal.js';
 
 describe('OrderedRanges', () => {
   it('keeps ranges in address order through random inserts and removes, in buckets or not', () => {

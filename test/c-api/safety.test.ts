@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { IPC_CREAT, IPC_PRIVATE, SHM_NORESERVE, shmget } from '../../lib/index.js';
 import { childResults, procRow, removeAfterTest } from '../support/segments.js';
-
-const program = (name: string) => fileURLToPath(new URL(`programs/${name}`, import.meta.url));
-import { runChild, runProgram, type ChildResult } from '../support/child.js';
+import { runProgram, startProgram, waitForLine, type ChildResult } from '../support/child.js';
 import { skipIfEmulated } from '../support/emulation.js';
+
+/** A child program of test/fixtures/c-api/. */
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/c-api/${name}`, import.meta.url));
 
 function segment(size = 8192): number {
   return removeAfterTest(shmget(IPC_PRIVATE, size, IPC_CREAT | 0o600));
@@ -21,74 +22,27 @@ function expectClean(result: ChildResult): void {
 describe('the process never crashes', () => {
   it('views of every kind used after detach read zeros and take writes harmlessly', () => {
     const id = segment();
-    const result = runChild(`
-      import { shmat, shmdt } from LIB;
-      const a = shmat(${id});
-      const bytes = new Uint8Array(a.buffer), dv = new DataView(a.buffer), f64 = new Float64Array(a.buffer, 8, 4);
-      const nodeBuffer = Buffer.from(a.buffer), i32 = new Int32Array(a.buffer);
-      bytes[0] = 1; f64[0] = 3.5;
-      shmdt(a);
-      bytes.fill(9); dv.setUint32(100, 7); f64[1] = 1.25; nodeBuffer.write('after detach', 200);
-      Atomics.add(i32, 10, 1);
-      if (bytes[0] !== 9 || dv.getUint32(100) !== 7) throw new Error('placeholder memory is not writable');
-      const again = shmat(${id});
-      const seen = new Uint8Array(again.buffer);
-      if (seen[0] !== 1 || new Float64Array(again.buffer, 8, 1)[0] !== 3.5) throw new Error('segment data changed');
-      shmdt(again);
-      console.log('OK');
-    `);
+    const result = runProgram(program('views-after-detach.ts'), [id]);
     expectClean(result);
     expect(procRow(id)!.nattch).toBe(0);
   });
 
   it('a read-only attachment hands out no writable memory at all', () => {
     const id = segment();
-    const result = runChild(`
-      import { shmat, shmdt, SHM_RDONLY } from LIB;
-      const r = shmat(${id}, null, SHM_RDONLY);
-      let refused = 0;
-      for (const attempt of [() => r.buffer, () => new Uint8Array(r.buffer), () => Buffer.from(r.buffer)]) {
-        try { attempt(); } catch (e) { if (e.code === 'ERR_SHM_READ_ONLY') refused++; }
-      }
-      const copy = r.read(0, 16);
-      copy[0] = 1; // a copy: writing it is fine
-      const names = Object.getOwnPropertyNames(Object.getPrototypeOf(r));
-      if (names.some((n) => /write|view|fill/i.test(n))) throw new Error('read-only attachment offers ' + names);
-      shmdt(r);
-      console.log(refused === 3 ? 'OK' : 'refused ' + refused);
-    `);
+    const result = runProgram(program('read-only-hands-out-nothing-writable.ts'), [id]);
     expectClean(result);
   });
 
   it('SHM_REMAP over memory the library does not own is refused (the JS heap survives)', () => {
     const id = segment(4096);
-    const result = runChild(`
-      import koffi from 'koffi';
-      import { shmat, SHM_REMAP, SHM_RND } from LIB;
-      const heap = Buffer.alloc(1 << 20);
-      const target = koffi.address(heap);
-      for (const flags of [SHM_REMAP, SHM_REMAP | SHM_RND]) {
-        try { shmat(${id}, target, flags); throw new Error('remap allowed'); }
-        catch (e) { if (e.code !== 'ERR_SHM_FOREIGN_ADDRESS') throw e; }
-      }
-      heap.fill(1);
-      console.log('OK');
-    `);
+    const result = runProgram(program('remap-over-heap.ts'), [id]);
     expectClean(result);
     expect(procRow(id)!.nattch).toBe(0);
   });
 
   it('a fixed address over mapped memory without SHM_REMAP fails with EINVAL, no crash', () => {
     const id = segment(4096);
-    const result = runChild(`
-      import koffi from 'koffi';
-      import { shmat, SHM_RND } from LIB;
-      const heap = Buffer.alloc(1 << 20);
-      try { shmat(${id}, koffi.address(heap), SHM_RND); throw new Error('attached over the heap'); }
-      catch (e) { if (e.code !== 'EINVAL') throw e; }
-      heap.fill(2);
-      console.log('OK');
-    `);
+    const result = runProgram(program('fixed-address-over-heap.ts'), [id]);
     expectClean(result);
   });
 
@@ -119,20 +73,7 @@ describe('the process never crashes', () => {
 
   it('a buffer kept after its attachment object is dropped stays attached and live', () => {
     const id = segment(4096);
-    const result = runChild(
-      `
-      import { shmat, shmctl, IPC_STAT } from LIB;
-      let kept = new Uint8Array(shmat(${id}).buffer);
-      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
-      if (shmctl(${id}, IPC_STAT).nattch !== 1) throw new Error('detached under a live view');
-      kept[0] = 5;
-      const check = shmat(${id});
-      if (check.read(0, 1)[0] !== 5) throw new Error('view no longer shares the segment');
-      kept = null;
-      console.log('OK');
-    `,
-      { nodeArgs: ['--expose-gc'] },
-    );
+    const result = runProgram(program('buffer-outlives-attachment.ts'), [id], { nodeArgs: ['--expose-gc'] });
     expectClean(result);
   });
 
@@ -169,33 +110,14 @@ describe('the process never crashes', () => {
 
   it('a segment removed by ipcrm while attached stays usable until detach', () => {
     const id = segment(4096);
-    const result = runChild(`
-      import { execFileSync } from 'node:child_process';
-      import { shmat, shmdt, shmctl, IPC_STAT, SHM_DEST } from LIB;
-      const a = shmat(${id});
-      execFileSync('ipcrm', ['-m', '${id}']);
-      const view = new Uint8Array(a.buffer);
-      view[0] = 3;
-      if (!(shmctl(${id}, IPC_STAT).perm.mode & SHM_DEST)) throw new Error('not marked');
-      shmdt(a);
-      try { shmctl(${id}, IPC_STAT); throw new Error('still there'); } catch (e) { if (e.code !== 'EINVAL') throw e; }
-      view[0] = 4;
-      console.log('OK');
-    `);
+    const result = runProgram(program('ipcrm-while-attached.ts'), [id]);
     expectClean(result);
     expect(procRow(id)).toBeUndefined();
   });
 
   it('a process killed with SIGKILL while attached drops its attachments', async () => {
     const id = segment(4096);
-    const { startChild, waitForLine } = await import('../support/child.js');
-    const child = startChild(`
-      import { shmat } from LIB;
-      const a = shmat(${id}); const b = shmat(${id});
-      new Uint8Array(a.buffer)[0] = 1;
-      console.log('attached');
-      setInterval(() => {}, 1000);
-    `);
+    const child = startProgram(program('attach-twice-and-stay.ts'), [id]);
     await waitForLine(child, /attached/);
     expect(procRow(id)!.nattch).toBe(2);
     const exited = new Promise((resolve) => child.on('exit', resolve));

@@ -7,11 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { PassThrough } from 'node:stream';
 import { Segment, ftok, list, type SegmentAttachment } from '../../lib/index.js';
-import { main } from '../../lib/cli/main.js';
-import { CHUNK, WINDOW } from '../../lib/cli/stream.js';
+import { CLI_CHUNK as CHUNK, CLI_WINDOW as WINDOW, cliMain as main } from '../../lib/internal.js';
 import { ROOT } from '../support/child.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 
@@ -303,11 +303,9 @@ describe('sysv-shm cat, hexdump, write', () => {
 // Any size, in bounded memory. The memory bound is about the command as installed: built JavaScript on plain Node.
 // Through tsx (npm run cli) the loader alone makes the process about 85 MB, so these tests run lib/ built with
 // esbuild into a temporary folder (under a second), with a preload that writes the process's peak resident memory
-// (VmHWM, which also counts the segment's pages the process had mapped in) to fd 3 as it exits.
-const PEAK_PRELOAD =
-  'data:text/javascript,' +
-  encodeURIComponent(`import { readFileSync, writeSync } from 'node:fs';
-process.on('exit', () => writeSync(3, /VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));`);
+// (VmHWM, which also counts the segment's pages the process had mapped in) to fd 3 as it exits
+// (test/fixtures/cli/report-peak-memory.ts, built there too).
+const PEAK_PRELOAD_SOURCE = fileURLToPath(new URL('../fixtures/cli/report-peak-memory.ts', import.meta.url));
 const MB = 1_000_000;
 
 interface Streamed {
@@ -385,8 +383,10 @@ describe('sysv-shm cat, hexdump, write: any size, in bounded memory', () => {
   let work = '';
   /** lib/cli/main.ts built with esbuild: what the installed command runs, without tsx's loader. */
   let builtMain = '';
+  /** test/fixtures/cli/report-peak-memory.ts built with esbuild. */
+  let peakPreload = '';
   const built = (args: Array<string | number>, options: { peak?: boolean } = {}) =>
-    streamed(process.execPath, [...(options.peak ? ['--import', PEAK_PRELOAD] : []), builtMain, ...args], options);
+    streamed(process.execPath, [...(options.peak ? ['--import', peakPreload] : []), builtMain, ...args], options);
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sysv-shm-cli-large-'));
@@ -399,6 +399,8 @@ describe('sysv-shm cat, hexdump, write: any size, in bounded memory', () => {
     writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
     symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules')); // koffi
     builtMain = join(out, 'lib/cli/main.js');
+    peakPreload = join(out, 'report-peak-memory.js');
+    await build({ entryPoints: [PEAK_PRELOAD_SOURCE], outfile: peakPreload, format: 'esm', platform: 'node', target: `node${process.versions.node}`, logLevel: 'error' });
   }, 120_000);
 
   afterAll(() => {

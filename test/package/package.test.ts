@@ -14,7 +14,7 @@ import { childResults, procRow, removeAfterTest } from '../support/segments.js';
 import { SUPPORTED_MAJORS, nodeBinary } from '../../scripts/ci/node-binaries.mjs';
 
 const TIMEOUT = 300_000;
-const PROGRAMS = fileURLToPath(new URL('programs/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/package/', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 let work = '';
@@ -34,7 +34,7 @@ function sh(command: string, args: string[], cwd: string): string {
 function project(dir: string, type: 'module' | 'commonjs', files: string[]): void {
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${type}`, private: true, type }));
-  for (const file of files) copyFileSync(join(PROGRAMS, file), join(dir, file));
+  for (const file of files) copyFileSync(join(FIXTURES, file), join(dir, file));
 }
 
 beforeAll(() => {
@@ -161,23 +161,9 @@ describe.each(SUPPORTED_MAJORS as number[])('installed, on Node %i with plain no
 });
 
 describe('TypeScript consumers', () => {
-  const consumer = `import { Segment, shmget, shmctl, IPC_PRIVATE, IPC_CREAT, IPC_STAT, IPC_INFO, ShmError, type ShmidDs } from 'sysv-shm';
-const id: number = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600);
-const ds: ShmidDs = shmctl(id, IPC_STAT);
-const size: number = ds.segsz;
-const shmmax: bigint = shmctl(0, IPC_INFO).shmmax;
-const attached: number = Segment.fromId(id).numberAttached;
-const code: string = new ShmError('x', { code: 'EINVAL', errno: 22, syscall: 'shmctl' }).code;
-// @ts-expect-error a key is a number
-shmget('key', 1, 0);
-// @ts-expect-error IPC_STAT returns a ShmidDs, not a number
-const wrong: number = shmctl(id, IPC_STAT);
-export { size, shmmax, attached, code, wrong };
-`;
-
   it.each(['esm', 'cjs'])('a %s project type-checks against the installed .d.ts files (module NodeNext)', (kind) => {
     const dir = join(apps, kind);
-    writeFileSync(join(dir, 'consumer.ts'), consumer);
+    copyFileSync(join(FIXTURES, 'consumer.mts'), join(dir, 'consumer.ts'));
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['consumer.ts'] }),

@@ -21,9 +21,9 @@ import {
   shmdt,
   shmget,
 } from '../../lib/index.js';
+import { readProcShm } from '../../lib/internal.js';
 import { procRow, removeAfterTest } from '../support/segments.js';
 import { catchError } from '../support/errors.js';
-import { readProcShm } from '../../lib/native/procfs.js';
 
 const C_SOURCES = fileURLToPath(new URL('./c/', import.meta.url));
 

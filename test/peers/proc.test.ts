@@ -2,6 +2,7 @@
 // Node processes.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import {
   IPC_CREAT,
   IPC_EXCL,
@@ -20,11 +21,14 @@ import {
   shmget,
   type ShmidDs,
 } from '../../lib/index.js';
+import { readProcShm, type ProcShmRow } from '../../lib/internal.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
-import { runChild } from '../support/child.js';
-import { readProcShm, type ProcShmRow } from '../../lib/native/procfs.js';
+import { runProgram } from '../support/child.js';
 
 const PAGE = 4096;
+
+/** A child program of test/fixtures/peers/. */
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/peers/${name}.ts`, import.meta.url));
 
 /** Every field IPC_STAT and /proc/sysvipc/shm have in common, in /proc's names. */
 function fromStat(ds: ShmidDs) {
@@ -151,14 +155,7 @@ describe('/proc/sysvipc/shm', () => {
 
     // Spawning the child forks this process, which the kernel also counts as an attach and a detach (at exec)
     // by the child; the child's own shmat/shmdt then come after that.
-    const child = runChild(`
-      import { shmat, shmdt, shmctl, IPC_STAT } from LIB;
-      const a = shmat(${id});
-      const attached = shmctl(${id}, IPC_STAT);
-      shmdt(a);
-      const detached = shmctl(${id}, IPC_STAT);
-      console.log(JSON.stringify({ pid: process.pid, attached, detached }));
-    `);
+    const child = runProgram(program('attach-stat-detach'), [id]);
     expect(child.status, child.stderr).toBe(0);
     const seen = JSON.parse(child.stdout);
     const childPid: number = seen.pid;
@@ -190,19 +187,7 @@ describe('segments shared with a child process', () => {
     new TextEncoder().encodeInto('written by the parent', view.subarray(PAGE));
     const digest = createHash('sha256').update(view).digest('hex');
 
-    const child = runChild(`
-      import { createHash } from 'node:crypto';
-      import { shmat, shmdt, SHM_RDONLY } from LIB;
-      const a = shmat(${id}, null, SHM_RDONLY);
-      const bytes = a.read();
-      console.log(JSON.stringify({
-        size: a.size,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        text: new TextDecoder().decode(bytes.subarray(${PAGE}, ${PAGE} + 21)),
-        last: bytes[bytes.length - 1],
-      }));
-      shmdt(a);
-    `);
+    const child = runProgram(program('read-segment'), [id, PAGE]);
     expect(child.status, child.stderr).toBe(0);
     expect(JSON.parse(child.stdout)).toEqual({ size, sha256: digest, text: 'written by the parent', last: ((size - 1) * 7 + 3) & 0xff });
     shmdt(a);
@@ -215,15 +200,7 @@ describe('segments shared with a child process', () => {
     const view = new Uint8Array(a.buffer);
     expect(view.every((b) => b === 0)).toBe(true);
 
-    const child = runChild(`
-      import { shmat, shmdt } from LIB;
-      const a = shmat(${id});
-      const view = new Uint8Array(a.buffer);
-      for (let i = 0; i < view.length; i++) view[i] = (i * 13 + 5) & 0xff;
-      new TextEncoder().encodeInto('written by the child', view.subarray(${PAGE} + 8));
-      shmdt(a);
-      console.log('pid=' + process.pid);
-    `);
+    const child = runProgram(program('write-pattern'), [id, PAGE]);
     expect(child.status, child.stderr).toBe(0);
     const childPid = Number(/pid=(\d+)/.exec(child.stdout)![1]);
 

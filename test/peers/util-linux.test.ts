@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import {
   IPC_CREAT,
   IPC_EXCL,
@@ -21,7 +22,7 @@ import {
   shmget,
 } from '../../lib/index.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
-import { startChild, waitForLine } from '../support/child.js';
+import { startProgram, waitForLine } from '../support/child.js';
 import { parseIpcsDetail, parseIpcsUsage, sameValue } from '../support/ipcs.js';
 import { catchError } from '../support/errors.js';
 
@@ -193,14 +194,7 @@ describe('ipcs -m', () => {
     expect(ipcsRow(id)!.nattch).toBe('2');
     expect(ipcsDetail(id).nattch).toBe('2');
 
-    const child = startChild(`
-      import { shmat, shmdt } from LIB;
-      const a = shmat(${id});
-      new Uint8Array(a.buffer)[0] = 0x5a;
-      console.log('attached ' + process.pid);
-      process.stdin.on('data', () => {});
-      process.stdin.on('end', () => { shmdt(a); console.log('detached'); process.exit(0); });
-    `);
+    const child = startProgram(fileURLToPath(new URL('../fixtures/peers/attach-until-stdin-ends.ts', import.meta.url)), [id]);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const [, childPid] = await waitForLine(child, /attached (\d+)/);

@@ -5,8 +5,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Segment } from '../../lib/index.js';
-import { ROOT, startChild } from '../support/child.js';
+import { ROOT, startProgram } from '../support/child.js';
 import { procRow, removeAfterTest } from '../support/segments.js';
 
 const REPL = join(ROOT, 'scripts/repl.ts');
@@ -197,14 +198,9 @@ describe('REPL session in a terminal', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sysv-shm-repl-'));
     try {
       const history = join(dir, 'history');
-      const session = JSON.stringify(join(ROOT, 'lib/repl/session.ts'));
-      const child = startChild(
-        `import { startSession } from ${session};
-         const { closed } = startSession({ terminal: true });
-         await closed;
-         process.exit(0);`,
-        { env: { ...process.env, SYSV_SHM_REPL_HISTORY: history } },
-      );
+      const child = startProgram(fileURLToPath(new URL('../fixtures/repl/terminal-session.ts', import.meta.url)), [], {
+        env: { ...process.env, SYSV_SHM_REPL_HISTORY: history },
+      });
       let out = '';
       child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (chunk: string) => (out += chunk));

@@ -7,7 +7,7 @@ import { Segment } from '../../lib/index.js';
 import { killChildren, recordProgram } from '../support/child.js';
 import { procRow, removeAfterTest } from '../support/segments.js';
 
-const BLOCKED = fileURLToPath(new URL('programs/blocked.ts', import.meta.url));
+const BLOCKED = fileURLToPath(new URL('../fixtures/segment/blocked.ts', import.meta.url));
 
 afterEach(killChildren);
 

@@ -1,9 +1,10 @@
-// Runs code in a separate Node process, so that a crash (SIGSEGV, SIGBUS) is observed instead of killing the
-// test runner. The code is an ES module that may import the library as `LIB` (replaced with its path).
-import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+// Runs child programs in separate Node processes, so that a crash (SIGSEGV, SIGBUS) is observed instead of killing
+// the test runner. A child program is a real .ts file under test/fixtures/<area>/ (type-checked with the rest),
+// which imports the library through lib/index.js (or lib/internal.js) and takes its parameters as arguments; it
+// runs with tsx.
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const LIB = fileURLToPath(new URL('../../lib/index.ts', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ChildResult {
@@ -11,22 +12,6 @@ export interface ChildResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-}
-
-function nodeArgs(code: string, extraNodeArgs: string[]): string[] {
-  return [...extraNodeArgs, '--import', 'tsx', '--input-type=module', '-e', code.replaceAll('LIB', JSON.stringify(LIB))];
-}
-
-/** Runs `code` to completion and returns how it ended. */
-export function runChild(code: string, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): ChildResult {
-  const result = spawnSync(process.execPath, nodeArgs(code, options.nodeArgs ?? []), {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ...options.env },
-    timeout: options.timeoutMs ?? 20_000,
-    input: options.input,
-  });
-  return { status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
 /**
@@ -47,13 +32,8 @@ export function runProgram(
   return { status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
-/** Starts `code` and returns the process (for kill tests); stdout is piped. */
-export function startChild(code: string, options: SpawnOptions & { nodeArgs?: string[] } = {}) {
-  return spawn(process.execPath, nodeArgs(code, options.nodeArgs ?? []), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...options });
-}
-
 /** Reads lines from a child's stdout until one matches. */
-export function waitForLine(child: ReturnType<typeof startChild>, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; got: ${seen}`)), timeoutMs);
@@ -83,7 +63,7 @@ export interface ChildExit {
 }
 
 export interface RecordedChild {
-  child: ReturnType<typeof startChild>;
+  child: ChildProcess;
   exit: Promise<ChildExit>;
   /** Waits for a match anywhere in what the child printed so far (also lines printed before the call). */
   line: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
@@ -91,24 +71,19 @@ export interface RecordedChild {
   stdout: () => string;
 }
 
-const recorded = new Set<ReturnType<typeof startChild>>();
+const recorded = new Set<ChildProcess>();
 
-/** Starts a child program (a real .ts file, run with tsx); stdout and stderr are piped. */
-export function startProgram(path: string, args: Array<string | number> = [], options: SpawnOptions & { nodeArgs?: string[] } = {}) {
+/** Starts a child program (a real .ts file, run with tsx) and returns the process; stdin, stdout and stderr are piped. */
+export function startProgram(path: string, args: Array<string | number> = [], options: SpawnOptions & { nodeArgs?: string[] } = {}): ChildProcess {
   return spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path, ...args.map(String)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...options });
 }
 
-/** Starts a child that records what it prints and how it ends; killChildren() ends the ones still running. */
-export function recordChild(code: string): RecordedChild {
-  return record(startChild(code));
-}
-
-/** recordChild for a child program file. */
+/** Starts a child program that records what it prints and how it ends; killChildren() ends the ones still running. */
 export function recordProgram(path: string, args: Array<string | number> = []): RecordedChild {
   return record(startProgram(path, args));
 }
 
-function record(child: ReturnType<typeof startChild>): RecordedChild {
+function record(child: ChildProcess): RecordedChild {
   recorded.add(child);
   const started = Date.now();
   let stdout = '';

@@ -1,6 +1,6 @@
 // Parsing util-linux ipcs output shared by the tests that compare with it (util-linux 2.38, LC_ALL=C).
 import { expect } from 'vitest';
-import type { Summary } from '../../lib/system/limits.js';
+import type { Summary } from '../../lib/index.js';
 
 /** The "Shared Memory Status" section of `ipcs -m -u`, in the shape of the library's summary(). */
 export function parseIpcsUsage(text: string): Summary {

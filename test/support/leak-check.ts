@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readProcShm } from '../../lib/native/procfs.js';
+import { readProcShm } from '../../lib/internal.js';
 
 /** Where the report goes: $SYSV_SHM_LEAK_REPORT (CI names one per run of its matrix), or tmp/leak-report.json. */
 export const LEAK_REPORT = process.env.SYSV_SHM_LEAK_REPORT || 'tmp/leak-report.json';

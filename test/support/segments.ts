@@ -2,7 +2,7 @@
 import { afterEach, expect } from 'vitest';
 import type { ChildResult } from './child.js';
 import { execFileSync } from 'node:child_process';
-import { readProcShm } from '../../lib/native/procfs.js';
+import { readProcShm } from '../../lib/internal.js';
 
 const made = new Set<number>();
 

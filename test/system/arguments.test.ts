@@ -3,12 +3,12 @@
 // beyond 2^31 - 1 seconds; nothing is silently truncated.
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { Channel, Segment, futexCallCounts, notify, wait, waitAsync, type SegmentAttachment } from '../../lib/index.js';
-import { MAX_TIMEOUT_MS } from '../../lib/common/arguments.js';
+import { Channel, Segment, notify, wait, waitAsync, type SegmentAttachment } from '../../lib/index.js';
+import { MAX_TIMEOUT_MS, futexCallCounts } from '../../lib/internal.js';
 import { killChildren, recordProgram } from '../support/child.js';
 import { removeAfterTest } from '../support/segments.js';
 
-const program = (name: string) => fileURLToPath(new URL(`programs/${name}`, import.meta.url));
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/system/${name}`, import.meta.url));
 const open: Array<SegmentAttachment | Channel> = [];
 
 afterEach(async () => {

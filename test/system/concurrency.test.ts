@@ -1,15 +1,17 @@
 // Several processes on one segment at once: atomic counters through attachment.view(Int32Array), and many
 // attach/detach cycles with the kernel's attach count checked against /proc/sysvipc/shm throughout.
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { Segment } from '../../lib/index.js';
 import { procRow, removeAfterTest } from '../support/segments.js';
-import { killChildren, recordChild } from '../support/child.js';
+import { killChildren, recordProgram } from '../support/child.js';
 
-const worker = recordChild;
+/**
+ * Starts test/fixtures/system/<name>.ts. These children wait for a line on stdin before they start, so that they
+ * really run at the same time.
+ */
+const worker = (name: string, args: Array<string | number>) => recordProgram(fileURLToPath(new URL(`../fixtures/system/${name}.ts`, import.meta.url)), args);
 afterEach(killChildren);
-
-/** Children wait for a line on stdin before they start, so that they really run at the same time. */
-const WAIT_FOR_GO = `await new Promise((resolve) => process.stdin.once('data', resolve));`;
 
 describe('concurrency across processes', () => {
   it('eight processes doing 10^5 Atomics.add each on one Int32 counter: exactly 800000', async () => {
@@ -23,19 +25,7 @@ describe('concurrency across processes', () => {
     expect(counter[0]).toBe(0);
 
     const workers = Array.from({ length: CHILDREN }, () =>
-      worker(`
-        import { Segment } from LIB;
-        const attachment = Segment.fromId(${segment.id}).attach();
-        const counter = attachment.view(Int32Array, 64, 1);
-        const started = attachment.view(Int32Array, 128, 1);
-        console.log('ready');
-        ${WAIT_FOR_GO}
-        Atomics.add(started, 0, 1);
-        for (let i = 0; i < ${ADDS}; i++) Atomics.add(counter, 0, 1);
-        // Everybody is certainly still attached when the first one finishes if they overlapped.
-        console.log('done ' + Atomics.load(started, 0));
-        attachment.detach();
-      `),
+      worker('add-to-counter', [segment.id, ADDS]),
     );
     await Promise.all(workers.map((w) => w.line(/ready/)));
     expect(procRow(segment.id)!.nattch).toBe(CHILDREN + 1);
@@ -61,22 +51,7 @@ describe('concurrency across processes', () => {
     removeAfterTest(segment.id);
 
     const workers = Array.from({ length: CHILDREN }, (_, slot) =>
-      worker(`
-        import { Segment } from LIB;
-        const segment = Segment.fromId(${segment.id});
-        console.log('ready');
-        ${WAIT_FOR_GO}
-        let maxSeen = 0;
-        for (let i = 0; i < ${CYCLES}; i++) {
-          // Two attachments at a time, one of them read-only every other cycle; detached in either order.
-          const a = segment.attach();
-          const b = segment.attach({ readOnly: i % 2 === 0 });
-          Atomics.add(a.view(Int32Array, ${slot * 4}, 1), 0, 1);
-          if (i % 100 === 0) maxSeen = Math.max(maxSeen, segment.numberAttached);
-          if (i % 3 === 0) { b.detach(); a.detach(); } else { a.detach(); b[Symbol.dispose](); }
-        }
-        console.log('done ' + JSON.stringify({ maxSeen, attachedHere: segment.attachments.length }));
-      `),
+      worker('attach-detach-cycles', [segment.id, CYCLES, slot]),
     );
     await Promise.all(workers.map((w) => w.line(/ready/)));
     expect(procRow(segment.id)!.nattch).toBe(0);

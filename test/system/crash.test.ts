@@ -1,13 +1,14 @@
 // Crashes and exits: what the kernel and the library leave behind when processes die. Every death happens in a
 // child process (node --import tsx); the test runner only watches /proc/sysvipc/shm and the children's exit status.
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { Segment } from '../../lib/index.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
-import { killChildren, recordChild } from '../support/child.js';
+import { killChildren, recordProgram } from '../support/child.js';
 
-const spawnChild = recordChild;
+/** Starts test/fixtures/system/<name>.ts. */
+const spawnChild = (name: string, args: Array<string | number> = []) => recordProgram(fileURLToPath(new URL(`../fixtures/system/${name}.ts`, import.meta.url)), args);
 afterEach(killChildren);
-
 
 /** Waits (briefly) until the condition holds; the kernel's bookkeeping is done by the time waitpid returns, this only absorbs scheduling noise. */
 async function eventually(condition: () => boolean, timeoutMs = 3000): Promise<boolean> {
@@ -19,19 +20,13 @@ async function eventually(condition: () => boolean, timeoutMs = 3000): Promise<b
   return true;
 }
 
-/** A child that creates a segment (with or without removeOnExit), attaches it, prints its id, then runs `then`. */
-function creatorChild(options: { removeOnExit: boolean; key?: number; then: string }) {
-  return spawnChild(`
-    import { Segment } from LIB;
-    const segment = Segment.create({ size: 8192, ${options.key !== undefined ? `key: ${options.key}, ` : ''}removeOnExit: ${options.removeOnExit} });
-    const attachment = segment.attach();
-    attachment.write('alive');
-    console.log('segment ' + segment.id);
-    ${options.then}
-  `);
-}
+/** How a child that created a segment ends (test/fixtures/system/create-then-end.ts). */
+type Ending = 'stay' | 'end' | 'exit' | 'exit-code-3' | 'throw' | 'throw-later' | 'reject';
 
-const KEEP_ALIVE = `setInterval(() => {}, 1000);`;
+/** A child that creates a segment (with or without removeOnExit), attaches it, prints its id, then ends as told. */
+function creatorChild(options: { removeOnExit: boolean; then: Ending }) {
+  return spawnChild('create-then-end', [options.removeOnExit ? 'remove-on-exit' : 'keep', options.then]);
+}
 
 describe('SIGKILL', () => {
   it('of a child holding attachments drops nattch by that child’s attachments', async () => {
@@ -40,15 +35,7 @@ describe('SIGKILL', () => {
     using mine = segment.attach();
     mine.write('parent');
 
-    const { child, exit, line } = spawnChild(`
-      import { Segment } from LIB;
-      const segment = Segment.fromId(${segment.id});
-      const a = segment.attach();
-      const b = segment.attach({ readOnly: true });
-      a.write('child', 8);
-      console.log('attached ' + segment.numberAttached);
-      ${KEEP_ALIVE}
-    `);
+    const { child, exit, line } = spawnChild('attach-twice-and-stay', [segment.id]);
     const [, seen] = await line(/attached (\d+)/);
     expect(Number(seen)).toBe(3);
     expect(procRow(segment.id)!.nattch).toBe(3);
@@ -69,29 +56,12 @@ describe('SIGKILL', () => {
   it('“remove right after every party attached”: removeOnceAttached(2) + SIGKILL of everybody leaves nothing', async () => {
     const key = uniqueKey();
     // The owner creates, attaches and waits for a second attachment; the peer attaches by key.
-    const owner = spawnChild(`
-      import { Segment } from LIB;
-      const segment = Segment.create({ key: ${key}, size: 4096 });
-      const attachment = segment.attach();
-      console.log('segment ' + segment.id);
-      await segment.removeOnceAttached(2, { timeoutMs: 15000 });
-      const s = segment.stat();
-      console.log('removed ' + JSON.stringify({ attached: s.attached, marked: s.markedForRemoval, key: s.key }));
-      attachment.write('still usable');
-      console.log('wrote ' + attachment.readString(0));
-      ${KEEP_ALIVE}
-    `);
+    const owner = spawnChild('remove-once-attached', [key]);
     const [, idText] = await owner.line(/segment (\d+)/);
     const id = removeAfterTest(Number(idText));
     expect(procRow(id)).toMatchObject({ nattch: 1, key });
 
-    const peer = spawnChild(`
-      import { Segment } from LIB;
-      const segment = Segment.open(${key});
-      const attachment = segment.attach();
-      console.log('peer attached ' + segment.id);
-      ${KEEP_ALIVE}
-    `);
+    const peer = spawnChild('open-by-key-and-stay', [key]);
     const [, peerSaw] = await peer.line(/peer attached (\d+)/);
     expect(Number(peerSaw)).toBe(id);
 
@@ -111,7 +81,7 @@ describe('SIGKILL', () => {
 
   it('of a child that created a segment without removeOnExit leaves the segment behind (and so does SIGKILL with removeOnExit)', async () => {
     for (const removeOnExit of [false, true]) {
-      const { child, exit, line } = creatorChild({ removeOnExit, then: KEEP_ALIVE });
+      const { child, exit, line } = creatorChild({ removeOnExit, then: 'stay' });
       const [, idText] = await line(/segment (\d+)/);
       const id = removeAfterTest(Number(idText));
       child.kill('SIGKILL');
@@ -133,19 +103,19 @@ describe('SIGKILL', () => {
 
 describe('removeOnExit', () => {
   it('removes the segment when the program ends normally (still attached at exit, and after process.exit())', async () => {
-    for (const then of ['/* falls off the end of the module */', 'process.exit(0);', 'process.exitCode = 3;']) {
-      const { child, exit, line } = creatorChild({ removeOnExit: true, then });
+    for (const then of ['end', 'exit', 'exit-code-3'] as const) {
+      const { exit, line } = creatorChild({ removeOnExit: true, then });
       const [, idText] = await line(/segment (\d+)/);
       const id = removeAfterTest(Number(idText));
       const end = await exit;
       expect(end.stderr).toBe('');
-      expect(end).toMatchObject({ code: then.includes('3') ? 3 : 0, signal: null });
+      expect(end).toMatchObject({ code: then === 'exit-code-3' ? 3 : 0, signal: null });
       expect(procRow(id)).toBeUndefined();
     }
   });
 
   it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('removes the segment on %s, and the child still dies of that signal', async (signal) => {
-    const { child, exit, line } = creatorChild({ removeOnExit: true, then: KEEP_ALIVE });
+    const { child, exit, line } = creatorChild({ removeOnExit: true, then: 'stay' });
     const [, idText] = await line(/segment (\d+)/);
     const id = removeAfterTest(Number(idText));
     expect(procRow(id)).toMatchObject({ nattch: 1 });
@@ -158,8 +128,8 @@ describe('removeOnExit', () => {
   });
 
   it('on an uncaught exception: exit code 1, the error is printed (not swallowed), the segment is removed', async () => {
-    for (const thrower of ['throw new Error("boom from the child");', 'setTimeout(() => { throw new Error("boom from the child"); }, 10);']) {
-      const { child, exit, line } = creatorChild({ removeOnExit: true, then: thrower });
+    for (const thrower of ['throw', 'throw-later'] as const) {
+      const { exit, line } = creatorChild({ removeOnExit: true, then: thrower });
       const [, idText] = await line(/segment (\d+)/);
       const id = removeAfterTest(Number(idText));
       const end = await exit;
@@ -170,7 +140,7 @@ describe('removeOnExit', () => {
   });
 
   it('on an unhandled promise rejection: exit code 1, the reason is printed, the segment is removed', async () => {
-    const { child, exit, line } = creatorChild({ removeOnExit: true, then: 'Promise.reject(new Error("rejected in the child"));' });
+    const { exit, line } = creatorChild({ removeOnExit: true, then: 'reject' });
     const [, idText] = await line(/segment (\d+)/);
     const id = removeAfterTest(Number(idText));
     const end = await exit;
@@ -181,17 +151,7 @@ describe('removeOnExit', () => {
 
   for (const order of ['after', 'before'] as const) {
     it(`leaves the segment alone on SIGINT when the program has its own SIGINT listener (installed ${order} removeOnExit); its later process.exit() removes it`, async () => {
-      const listener = `process.on('SIGINT', () => { console.log('handled SIGINT'); });`;
-      const { child, exit, line } = spawnChild(`
-        import { Segment } from LIB;
-        ${order === 'before' ? listener : ''}
-        const segment = Segment.create({ size: 4096, removeOnExit: true });
-        const attachment = segment.attach();
-        ${order === 'after' ? listener : ''}
-        console.log('segment ' + segment.id);
-        process.stdin.on('data', () => {});
-        process.stdin.on('end', () => { console.log('exiting, attached ' + segment.numberAttached); process.exit(0); });
-      `);
+      const { child, exit, line } = spawnChild('own-sigint-listener', [order]);
       const [, idText] = await line(/segment (\d+)/);
       const id = removeAfterTest(Number(idText));
 
@@ -214,15 +174,7 @@ describe('removeOnExit', () => {
   }
 
   it('a segment removed by hand before exit is not a problem at exit, and remove() cancels the exit hook for it', async () => {
-    const { child, exit, line } = spawnChild(`
-      import { Segment } from LIB;
-      const a = Segment.create({ size: 4096, removeOnExit: true });
-      const b = Segment.create({ size: 4096, removeOnExit: true });
-      console.log('segments ' + a.id + ' ' + b.id);
-      a.remove();
-      process.kill(process.pid, 'SIGTERM');
-      setInterval(() => {}, 1000);
-    `);
+    const { exit, line } = spawnChild('remove-then-sigterm');
     const [, aId, bId] = await line(/segments (\d+) (\d+)/);
     removeAfterTest(Number(aId));
     removeAfterTest(Number(bId));

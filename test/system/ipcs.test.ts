@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   IPC_INFO,
   Segment,
@@ -15,14 +16,14 @@ import {
   limits,
   list,
   orphans,
-  processExists,
   remove,
   shmctl,
   summary,
   type SegmentStatus,
 } from '../../lib/index.js';
+import { processExists } from '../../lib/internal.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
-import { runChild, startChild, waitForLine } from '../support/child.js';
+import { runProgram, startProgram, waitForLine } from '../support/child.js';
 import { catchError } from '../support/errors.js';
 import { parseIpcsDetail, parseIpcsUsage, sameValue } from '../support/ipcs.js';
 
@@ -127,6 +128,9 @@ const hex = (key: number) => '0x' + (key >>> 0).toString(16).padStart(8, '0');
 const fullMode = (s: SegmentStatus) => s.mode | (s.markedForRemoval ? 0o1000 : 0) | (s.locked ? 0o2000 : 0);
 /** printf("%#o"). */
 const altOctal = (mode: number) => (mode === 0 ? '0' : '0' + mode.toString(8));
+
+/** A child program of test/fixtures/system/. */
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/system/${name}.ts`, import.meta.url));
 
 const PAGE = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
 const NOBODY = 65534;
@@ -439,13 +443,7 @@ describe('orphans() and remove()', () => {
   it('a segment whose creator exited without removing it (and that nobody attaches) is an orphan; others are not', async () => {
     // A child creates two segments, attaches and detaches one of them (lpid = the child), and exits.
     const keyed = uniqueKey();
-    const made = runChild(`
-      import { Segment } from LIB;
-      const a = Segment.create({ size: 4096 });
-      const b = Segment.create({ key: ${keyed}, size: 4096 });
-      b.attach().detach();
-      console.log(JSON.stringify({ a: a.id, b: b.id, pid: process.pid }));
-    `);
+    const made = runProgram(program('leave-two-segments'), [keyed]);
     expect(made.stderr).toBe('');
     expect(made.status).toBe(0);
     const gone = JSON.parse(made.stdout.trim().split('\n').at(-1)!) as { a: number; b: number; pid: number };
@@ -456,13 +454,7 @@ describe('orphans() and remove()', () => {
     expect(procRow(gone.b)).toMatchObject({ cpid: gone.pid, lpid: gone.pid, nattch: 0 });
 
     // A child that created a segment and still runs.
-    const living = startChild(`
-      import { Segment } from LIB;
-      const s = Segment.create({ size: 4096 });
-      console.log('segment ' + s.id);
-      process.stdin.on('data', () => {});
-      process.stdin.on('end', () => { s.remove(); process.exit(0); });
-    `);
+    const living = startProgram(program('create-until-stdin-ends'));
     const livingExit = new Promise((resolve) => living.on('exit', resolve));
     try {
       const [, livingText] = await waitForLine(living, /segment (\d+)/);
@@ -470,7 +462,7 @@ describe('orphans() and remove()', () => {
 
       // A dead creator's segment that we attach: not an orphan while attached, and it stops being one as our
       // attach makes us the last pid even once we detach.
-      const adopted = runChild(`import { Segment } from LIB; console.log(Segment.create({ size: 4096 }).id);`);
+      const adopted = runProgram(program('leave-a-segment'));
       const adoptedId = removeAfterTest(Number(adopted.stdout.trim()));
       const adopter = Segment.fromId(adoptedId);
       const attachment = adopter.attach();

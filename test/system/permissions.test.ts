@@ -1,36 +1,22 @@
 // Permissions through the friendly layer, seen from a child that drops to nobody:nogroup (65534). The suite runs
 // as root, which bypasses the mode bits, so every check of a denial happens in such a child.
 import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { Segment } from '../../lib/index.js';
-import { readProcShm } from '../../lib/native/procfs.js';
-import { LIB, runChild } from '../support/child.js';
+import { readProcShm } from '../../lib/internal.js';
+import { runProgram } from '../support/child.js';
 import { childResults, procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
+import type { Outcome } from '../fixtures/system/nobody.js';
 
 const NOBODY = 65534;
 
-type Outcome = { ok: unknown } | { code: string; syscall?: string; message: string; isShmError: boolean };
-
 /**
- * Runs the body as nobody:nogroup. Imports are hoisted, so the drop happens after them; the supplementary groups
- * are dropped too (root's group 0 would otherwise still grant the group bits of root-owned segments).
+ * Runs test/fixtures/system/nobody-<name>.ts, which drops to nobody:nogroup once the library is loaded (the
+ * supplementary groups too: root's group 0 would otherwise still grant the group bits of root-owned segments),
+ * and returns its results.
  */
-function asNobody(body: string): Record<string, Outcome> {
-  const result = runChild(`
-    import { Segment, ShmError } from LIB;
-    process.setgroups([${NOBODY}]); process.setgid(${NOBODY}); process.setuid(${NOBODY});
-    const results = { whoami: { ok: [process.getuid(), process.getgid(), process.getgroups()] } };
-    const report = (name, fn) => {
-      try {
-        const value = fn();
-        results[name] = { ok: value === undefined ? null : value };
-      } catch (e) {
-        results[name] = { code: e.code, syscall: e.syscall, message: e.message, isShmError: e instanceof ShmError };
-      }
-    };
-    ${body}
-    console.log('results ' + JSON.stringify(results));
-  `);
-  const results = childResults<Record<string, Outcome>>(result);
+function asNobody(name: string, args: Array<string | number>): Record<string, Outcome> {
+  const results = childResults<Record<string, Outcome>>(runProgram(fileURLToPath(new URL(`../fixtures/system/nobody-${name}.ts`, import.meta.url)), args));
   expect(results.whoami).toEqual({ ok: [NOBODY, NOBODY, [NOBODY]] });
   return results;
 }
@@ -45,11 +31,7 @@ describe('permissions (from a child running as nobody)', () => {
     removeAfterTest(readable.id);
     const groupOnly = Segment.create({ size: 64, mode: 0o660 }); // root's group: nobody is not in it any more
     removeAfterTest(groupOnly.id);
-    const r = asNobody(`
-      report('closed', () => Segment.fromId(${closed.id}).attach());
-      report('readableRw', () => Segment.fromId(${readable.id}).attach());
-      report('groupOnly', () => Segment.fromId(${groupOnly.id}).attach());
-    `);
+    const r = asNobody('attaches-closed-segments', [closed.id, readable.id, groupOnly.id]);
     // Segment.fromId needs no permission (like shmget(key, 0, 0)): the attach is where 0600 shuts nobody out.
     expect(r.closed).toEqual(denied('EACCES', 'shmat'));
     expect((r.closed as { message: string }).message).toContain('mode 0600, owner uid 0 gid 0');
@@ -68,15 +50,7 @@ describe('permissions (from a child running as nobody)', () => {
     using a = segment.attach();
     a.write('written by root\0');
     a.write(new Uint8Array([1, 2, 3, 4]), 100);
-    const r = asNobody(`
-      const segment = Segment.fromId(${segment.id});
-      report('stat', () => { const s = segment.stat(); return [s.mode, s.uid, s.size, s.attached]; });
-      report('readOnly', () => { const ro = segment.attach({ readOnly: true }); const v = [ro.readString(0), ro.read(100, 4).join(','), ro.readOnly]; ro.detach(); return v; });
-      report('readWrite', () => segment.attach());
-      report('chmod', () => segment.chmod(0o666));
-      report('remove', () => segment.remove());
-      report('lock', () => segment.lock());
-    `);
+    const r = asNobody('uses-read-only-segment', [segment.id]);
     expect(r.stat).toEqual({ ok: [0o444, 0, 4096, 1] });
     expect(r.readOnly).toEqual({ ok: ['written by root', '1,2,3,4', true] });
     expect(r.readWrite).toEqual(denied('EACCES', 'shmat'));
@@ -94,15 +68,7 @@ describe('permissions (from a child running as nobody)', () => {
     segment.setOwner(NOBODY, NOBODY);
     const root = Segment.create({ size: 64, mode: 0o000 });
     removeAfterTest(root.id);
-    const r = asNobody(`
-      const segment = Segment.fromId(${segment.id});
-      report('before', () => segment.stat().mode);
-      report('chmod', () => segment.chmod(0));
-      report('stat', () => segment.stat());
-      report('numberAttached', () => segment.numberAttached);
-      report('attachReadOnly', () => segment.attach({ readOnly: true }));
-      report('rootsZero', () => Segment.fromId(${root.id}).attach({ readOnly: true }));
-    `);
+    const r = asNobody('chmods-to-zero', [segment.id, root.id]);
     expect(r.before).toEqual({ ok: 0o400 });
     expect(r.chmod).toEqual({ ok: null });
     expect(r.stat).toEqual(denied('EACCES', 'shmctl'));
@@ -117,13 +83,7 @@ describe('permissions (from a child running as nobody)', () => {
   it('chmod and setOwner by a non-owner: EPERM; the segment is unchanged', () => {
     const segment = Segment.create({ size: 64, mode: 0o666 });
     removeAfterTest(segment.id);
-    const r = asNobody(`
-      const segment = Segment.fromId(${segment.id});
-      report('attach', () => { const a = segment.attach(); a.write('nobody was here'); a.detach(); return 'ok'; });
-      report('chmod', () => segment.chmod(0o600));
-      report('setOwner', () => segment.setOwner(${NOBODY}, ${NOBODY}));
-      report('remove', () => segment.remove());
-    `);
+    const r = asNobody('changes-foreign-segment', [segment.id]);
     expect(r.attach).toEqual({ ok: 'ok' });
     for (const name of ['chmod', 'setOwner', 'remove']) {
       expect(r[name], name).toEqual(denied('EPERM', 'shmctl'));
@@ -143,21 +103,14 @@ describe('permissions (from a child running as nobody)', () => {
       a.write('for nobody');
     }
     // Before: nobody is shut out.
-    const before = asNobody(`report('open', () => Segment.open(${key}).attach());`);
+    const before = asNobody('opens-and-attaches', [key]);
     expect(before.open).toEqual(denied('EACCES', 'shmat'));
 
     segment.setOwner(NOBODY, NOBODY);
     expect(segment.stat()).toMatchObject({ uid: NOBODY, gid: NOBODY, cuid: 0, cgid: 0, mode: 0o600 });
     expect(procRow(segment.id)).toMatchObject({ uid: NOBODY, gid: NOBODY, cuid: 0, cgid: 0 });
 
-    const r = asNobody(`
-      const segment = Segment.open(${key});
-      report('stat', () => { const s = segment.stat(); return [s.uid, s.gid, s.cuid, s.cgid, s.mode]; });
-      report('read', () => { const a = segment.attach(); const v = a.readString(0); a.write('NOBODY', 0); a.detach(); return v; });
-      report('chmod', () => segment.chmod(0o640));
-      report('giveBack', () => segment.setOwner(0, 0)); // an owner may give the segment away...
-      report('afterGiveBack', () => segment.stat().uid); // ...and, mode 0640 with group root, no longer read it
-    `);
+    const r = asNobody('as-new-owner', [key]);
     expect(r.stat).toEqual({ ok: [NOBODY, NOBODY, 0, 0, 0o600] });
     expect(r.read).toEqual({ ok: 'for nobody' });
     expect(r.chmod).toEqual({ ok: null });
@@ -171,7 +124,7 @@ describe('permissions (from a child running as nobody)', () => {
 
     // And the new owner may remove it.
     segment.setOwner(NOBODY, NOBODY);
-    const removed = asNobody(`report('remove', () => Segment.open(${key}).remove());`);
+    const removed = asNobody('removes-by-key', [key]);
     expect(removed.remove).toEqual({ ok: null });
     expect(procRow(segment.id)).toBeUndefined();
   });
@@ -185,15 +138,7 @@ describe('permissions (from a child running as nobody)', () => {
     const segment = Segment.create({ size: 64, mode: 0o400 });
     removeAfterTest(segment.id);
     segment.setOwner(NOBODY, NOBODY);
-    const r = asNobody(`
-      const { shmctl, IPC_SET } = await import(${JSON.stringify(LIB)});
-      const segment = Segment.fromId(${segment.id}); // readable (0400) for now
-      report('chmodToZero', () => segment.chmod(0));
-      // The C layer with every field given (no IPC_STAT needed) shows that the kernel allows the owner this...
-      report('cLayer', () => shmctl(${segment.id}, IPC_SET, { perm: { uid: ${NOBODY}, gid: ${NOBODY}, mode: 0 } }));
-      // ...and so should the friendly chmod, which is given only the mode.
-      report('chmodBack', () => segment.chmod(0o600));
-    `);
+    const r = asNobody('chmods-mode-zero-back', [segment.id]);
     expect(r.chmodToZero).toEqual({ ok: null });
     expect(r.cLayer).toEqual({ ok: null });
     expect(r.chmodBack).toEqual({ ok: null }); // fails today: EACCES from the IPC_STAT inside chmod
@@ -207,9 +152,7 @@ describe('permissions (from a child running as nobody)', () => {
   // remove the segment before rethrowing.
   it('Segment.create as a non-root user with a mode the creator cannot read leaves no orphan behind', () => {
     const key = uniqueKey();
-    const r = asNobody(`
-      report('create', () => { const s = Segment.create({ key: ${key}, size: 64, mode: 0o200 }); console.log('made ' + s.id); return s.size; });
-    `);
+    const r = asNobody('creates-unreadable', [key]);
     const left = (readProcShm() ?? []).filter((row) => row.key === key);
     for (const row of left) removeAfterTest(row.shmid);
     // Either it worked (the size came from elsewhere than IPC_STAT), or it failed without leaving a segment.

@@ -6,7 +6,7 @@ import { Segment } from '../../lib/index.js';
 import { runProgram } from '../support/child.js';
 import { childResults, procRow, removeAfterTest } from '../support/segments.js';
 
-const program = (name: string) => fileURLToPath(new URL(`programs/${name}`, import.meta.url));
+const program = (name: string) => fileURLToPath(new URL(`../fixtures/system/${name}`, import.meta.url));
 
 describe('worker threads', () => {
   it('20 workers that attach and end naturally, with process.exit() or terminate(): nattch back to 0', () => {
