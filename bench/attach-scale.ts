@@ -99,7 +99,17 @@ const C_VARIANTS = {
 type CVariant = keyof typeof C_VARIANTS;
 
 /** Part 2's rows, in table order. */
-const CYCLE_ROWS: Array<Variant | CVariant> = ['segment', 'segment-yield', 'c-buffer', 'c-plain', 'addon-buffer', 'addon-plain', 'shm-typed-array', 'c-program-touch', 'c-program-plain'];
+const CYCLE_ROWS: Array<Variant | CVariant> = [
+  'segment',
+  'segment-yield',
+  'c-buffer',
+  'c-plain',
+  'addon-buffer',
+  'addon-plain',
+  'shm-typed-array',
+  'c-program-touch',
+  'c-program-plain',
+];
 /** Part 3's two ladders, in table order: each row adds one step to the row above it (the first rows are references). */
 const LADDERS: Array<{ title: string; c: CVariant; variants: Variant[]; warmup: number; batch: number }> = [
   {
@@ -228,7 +238,9 @@ function countMaps(): number {
 }
 
 function countSysvMaps(): number {
-  return readFileSync('/proc/self/maps', 'utf8').split('\n').filter((line) => line.includes('/SYSV')).length;
+  return readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('/SYSV')).length;
 }
 
 function spread(samples: Float64Array): Omit<Spread, 'cpuNs'> {
@@ -310,7 +322,8 @@ function cycleBody(spec: Pick<CycleSpec, 'variant' | 'shmid' | 'addon' | 'sta'>)
   const length = SEGMENT_SIZE;
   const stat = new Uint8Array(Math.max(c.abi.sizeof.shmidDs, 256));
   const placeholder = (address: bigint) => {
-    if (c.mmap(address, length, k.PROT_READ | k.PROT_WRITE, k.MAP_PRIVATE | k.MAP_ANONYMOUS | k.MAP_FIXED | k.MAP_NORESERVE, -1, 0) === c.MAP_FAILED) throw new Error('mmap failed');
+    if (c.mmap(address, length, k.PROT_READ | k.PROT_WRITE, k.MAP_PRIVATE | k.MAP_ANONYMOUS | k.MAP_FIXED | k.MAP_NORESERVE, -1, 0) === c.MAP_FAILED)
+      throw new Error('mmap failed');
   };
   const attachRaw = () => {
     const address = c.shmat(id, null, 0);
@@ -548,7 +561,10 @@ function run(command: string, args: string[], options: { timeoutMs?: number; env
 async function runNodeChild<T>(spec: ChildSpec, nodeFlags: string[] = []): Promise<T> {
   const ran = await run(process.execPath, [...nodeFlags, '--import', 'tsx', SELF, '--child', JSON.stringify(spec)], { timeoutMs: 900_000, pin: true });
   const line = /^result (.*)$/m.exec(ran.stdout);
-  if (!line) throw new Error(`${spec.role === 'cycle' ? spec.variant : spec.role === 'scale' ? `scale ${spec.others}` : 'ladder'} failed (${ran.status ?? ran.signal}): ${ran.stderr.trim().split('\n').slice(-6).join('\n')}`);
+  if (!line)
+    throw new Error(
+      `${spec.role === 'cycle' ? spec.variant : spec.role === 'scale' ? `scale ${spec.others}` : 'ladder'} failed (${ran.status ?? ran.signal}): ${ran.stderr.trim().split('\n').slice(-6).join('\n')}`,
+    );
   return JSON.parse(line[1]) as T;
 }
 
@@ -671,7 +687,9 @@ async function buildAddon(): Promise<{ path: string | null; note: string }> {
 async function buildCProgram(): Promise<{ path: string | null; note: string }> {
   mkdirSync(CACHE, { recursive: true });
   const exe = join(CACHE, 'attach-cycle');
-  const cc = await run('gcc', ['-O2', '-o', exe, join(NATIVE, 'attach-cycle.c')]).catch((error: Error): Ran => ({ status: null, signal: null, stdout: '', stderr: error.message }));
+  const cc = await run('gcc', ['-O2', '-o', exe, join(NATIVE, 'attach-cycle.c')]).catch(
+    (error: Error): Ran => ({ status: null, signal: null, stdout: '', stderr: error.message }),
+  );
   if (cc.status !== 0) return { path: null, note: `C program: gcc failed: ${lastLines(cc.stderr, /error/i, 2)}` };
   const version = await run('gcc', ['-dumpfullversion']);
   return { path: exe, note: `C program: gcc ${version.stdout.trim()} -O2` };
@@ -694,8 +712,18 @@ async function installShmTypedArray(): Promise<{ dir: string | null; note: strin
   const headers = nodeDir();
   // The install script runs node-gyp with the `node` first on PATH: make it this one.
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
-  const args = ['install', `shm-typed-array@${STA_VERSION}`, '--no-save', '--no-audit', '--no-fund', '--foreground-scripts', ...(headers ? [`--nodedir=${headers}`] : [])];
-  const ran = await run('npm', args, { cwd: dir, env, timeoutMs: 600_000 }).catch((error: Error): Ran => ({ status: null, signal: null, stdout: '', stderr: error.message }));
+  const args = [
+    'install',
+    `shm-typed-array@${STA_VERSION}`,
+    '--no-save',
+    '--no-audit',
+    '--no-fund',
+    '--foreground-scripts',
+    ...(headers ? [`--nodedir=${headers}`] : []),
+  ];
+  const ran = await run('npm', args, { cwd: dir, env, timeoutMs: 600_000 }).catch(
+    (error: Error): Ran => ({ status: null, signal: null, stdout: '', stderr: error.message }),
+  );
   if (ran.status === 0 && existsSync(built)) return { dir, note: `shm-typed-array ${STA_VERSION}: installed and built for ${process.version}` };
   const note = `shm-typed-array ${STA_VERSION} does not build on Node ${process.version}: ${lastLines(ran.stdout + ran.stderr, /error:/, 3)}`;
   writeFileSync(failed, note + '\n');
@@ -850,7 +878,8 @@ function removeSegments(segments: SharedSegments | undefined): void {
     try {
       shmctl(id, IPC_RMID);
     } catch (error) {
-      if (!(error instanceof ShmError && (error.code === 'EINVAL' || error.code === 'EIDRM'))) console.error(`removing segment ${id}: ${(error as Error).message}`);
+      if (!(error instanceof ShmError && (error.code === 'EINVAL' || error.code === 'EIDRM')))
+        console.error(`removing segment ${id}: ${(error as Error).message}`);
     }
   }
 }
@@ -875,12 +904,19 @@ function summarizeProfile(path: string, count: number): void {
     self.set(name, (self.get(name) ?? 0) + (node.hitCount ?? 0) * perSample);
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log(`\nCPU profile of the timed cycles only (node:inspector, 100 us sampling): self time, ${(total / 1000).toFixed(0)} ms over ${thousands(count)} cycles`);
+  console.log(
+    `\nCPU profile of the timed cycles only (node:inspector, 100 us sampling): self time, ${(total / 1000).toFixed(0)} ms over ${thousands(count)} cycles`,
+  );
   console.table(
     [...self.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 30)
-      .map(([name, t]) => ({ function: name.slice(0, 110), 'self ms': (t / 1000).toFixed(1), share: `${((100 * t) / total).toFixed(1)}%`, 'us per cycle': (t / count).toFixed(2) })),
+      .map(([name, t]) => ({
+        function: name.slice(0, 110),
+        'self ms': (t / 1000).toFixed(1),
+        share: `${((100 * t) / total).toFixed(1)}%`,
+        'us per cycle': (t / count).toFixed(2),
+      })),
   );
 }
 
@@ -912,9 +948,10 @@ async function profileVariant(text: string, segments: SharedSegments, addon: str
   );
   summarizeProfile(file, count);
   const trace = join(dir, `${variant}-${process.version}.strace`);
-  const straced = await run('strace', ['-f', '-c', '-o', trace, process.execPath, '--import', 'tsx', SELF, '--child', JSON.stringify(spec)], { timeoutMs: 900_000, pin: true }).catch(
-    (error: Error): Ran => ({ status: null, signal: null, stdout: '', stderr: error.message }),
-  );
+  const straced = await run('strace', ['-f', '-c', '-o', trace, process.execPath, '--import', 'tsx', SELF, '--child', JSON.stringify(spec)], {
+    timeoutMs: 900_000,
+    pin: true,
+  }).catch((error: Error): Ran => ({ status: null, signal: null, stdout: '', stderr: error.message }));
   if (straced.status !== 0 || !existsSync(trace)) {
     console.log(`strace: not run (${lastLines(straced.stderr, /strace|ENOENT/, 1)}); apt-get install strace`);
     return;
@@ -971,8 +1008,15 @@ async function main(): Promise<void> {
     v8: process.versions.v8,
     cpu: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
     kernel: release(),
-    loadAverage: loadavg().map((x) => x.toFixed(2)).join(' '),
-    placement: pinCpu !== null ? `every measuring process pinned to CPU ${pinCpu} (taskset -c ${pinCpu})` : canPin ? 'not pinned (--cpu none)' : 'not pinned: taskset unavailable',
+    loadAverage: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+    placement:
+      pinCpu !== null
+        ? `every measuring process pinned to CPU ${pinCpu} (taskset -c ${pinCpu})`
+        : canPin
+          ? 'not pinned (--cpu none)'
+          : 'not pinned: taskset unavailable',
     ipcNamespace: ipcNamespace(),
     addressSpaceLimit: /Max address space\s+(\S+)/.exec(readText('/proc/self/limits') ?? '')?.[1] ?? '?',
   };
@@ -1011,7 +1055,11 @@ async function main(): Promise<void> {
   console.log(`${host.placement}; IPC namespace ${host.ipcNamespace}; address space limit ${host.addressSpaceLimit}; ${mapCount.note}`);
   console.log(`${addon.note}\n${cProgram.note}\n${sta.note}`);
 
-  const report: Record<string, unknown> = { host, options: { quick, parts: [...parts], levels, counts, rounds, scaleCycles, breakdownRounds }, builds: { addon: addon.note, cProgram: cProgram.note, shmTypedArray: sta.note } };
+  const report: Record<string, unknown> = {
+    host,
+    options: { quick, parts: [...parts], levels, counts, rounds, scaleCycles, breakdownRounds },
+    builds: { addon: addon.note, cProgram: cProgram.note, shmTypedArray: sta.note },
+  };
   try {
     segments = createSegments(sta.dir !== null);
     if (values.profile) {
@@ -1035,7 +1083,14 @@ async function main(): Promise<void> {
           continue;
         }
         const js = await runNodeChild<ScaleResult>({ role: 'scale', shmid: segments.shmid, others, cycles: scaleCycles, rounds, addon: addon.path });
-        const c = cProgram.path ? ((await runCProgram(cProgram.path, ['scale', String(segments.shmid), String(others), String(rounds * scaleCycles)])) as { p50Ns: number; p90Ns: number; attachNs: number; maps: number }) : null;
+        const c = cProgram.path
+          ? ((await runCProgram(cProgram.path, ['scale', String(segments.shmid), String(others), String(rounds * scaleCycles)])) as {
+              p50Ns: number;
+              p90Ns: number;
+              attachNs: number;
+              maps: number;
+            })
+          : null;
         results.push({ ...js, cProgram: c });
         rows.push({
           'others alive': thousands(others),
@@ -1049,7 +1104,9 @@ async function main(): Promise<void> {
           'library / C': ratio(js.library.p50Ns, c?.p50Ns),
           'CPU per cycle: library / addon (mean)': `${us(js.library.cpuNs)} / ${us(js.addon?.cpuNs)} (${ratio(js.library.cpuNs, js.addon?.cpuNs)})`,
           'attaching the others (us each)':
-            others > BATCH ? `first 1000 ${us(js.rampFirstNs)}, last 1000 ${us(js.rampLastNs)} (${(js.rampMs / 1000).toFixed(1)} s)` : `${us((js.rampMs * 1e6) / others)} (cold)`,
+            others > BATCH
+              ? `first 1000 ${us(js.rampFirstNs)}, last 1000 ${us(js.rampLastNs)} (${(js.rampMs / 1000).toFixed(1)} s)`
+              : `${us((js.rampMs * 1e6) / others)} (cold)`,
           'C attaching (us each)': us(c?.attachNs),
           maps: thousands(js.maps),
         });
@@ -1075,12 +1132,18 @@ async function main(): Promise<void> {
         if (!addon.path) for (const v of ['addon-plain', 'addon-buffer'] as const) skipped.set(v, addon.note);
         if (!cProgram.path) for (const v of ['c-program-plain', 'c-program-touch'] as const) skipped.set(v, cProgram.note);
         if (!sta.dir) skipped.set('shm-typed-array', sta.note);
-        else if (count > STA_MAX_CYCLES) skipped.set('shm-typed-array', `each cycle leaves a mapping behind: run at <= ${thousands(STA_MAX_CYCLES)} cycles only`);
+        else if (count > STA_MAX_CYCLES)
+          skipped.set('shm-typed-array', `each cycle leaves a mapping behind: run at <= ${thousands(STA_MAX_CYCLES)} cycles only`);
         for (let round = 0; round < rounds; round++) {
           for (const variant of CYCLE_ROWS) {
             if (skipped.has(variant)) continue;
             if (variant === 'c-program-touch' || variant === 'c-program-plain') {
-              const out = (await runCProgram(cProgram.path!, ['cycle', String(segments.shmid), String(count), variant === 'c-program-touch' ? '1' : '0'])) as unknown as CycleRun;
+              const out = (await runCProgram(cProgram.path!, [
+                'cycle',
+                String(segments.shmid),
+                String(count),
+                variant === 'c-program-touch' ? '1' : '0',
+              ])) as unknown as CycleRun;
               runs.get(variant)!.push(out);
               continue;
             }
@@ -1127,10 +1190,26 @@ async function main(): Promise<void> {
         const runC = async () => {
           if (!cProgram.path) return;
           const touch = step.c === 'c-program-touch' ? '1' : '0';
-          cRuns.push((await runCProgram(cProgram.path, ['cycle', String(segments!.shmid), String(step.batch * breakdownRounds), touch, String(step.batch)])) as unknown as CycleRun);
+          cRuns.push(
+            (await runCProgram(cProgram.path, [
+              'cycle',
+              String(segments!.shmid),
+              String(step.batch * breakdownRounds),
+              touch,
+              String(step.batch),
+            ])) as unknown as CycleRun,
+          );
         };
         await runC();
-        const js = await runNodeChild<LadderResult>({ role: 'ladder', variants, shmid: segments.shmid, addon: addon.path, warmup: step.warmup, batch: step.batch, rounds: breakdownRounds });
+        const js = await runNodeChild<LadderResult>({
+          role: 'ladder',
+          variants,
+          shmid: segments.shmid,
+          addon: addon.path,
+          warmup: step.warmup,
+          batch: step.batch,
+          rounds: breakdownRounds,
+        });
         await runC();
         type Row = { variant: Variant | CVariant; label: string; cpuNs: number; wallNs: number; cpuQuartiles: string };
         const row = (variant: Variant | CVariant, cpu: number[], wall: number[]): Row => {
@@ -1144,7 +1223,15 @@ async function main(): Promise<void> {
           };
         };
         const rows: Row[] = [
-          ...(cRuns.length ? [row(step.c, cRuns.flatMap((r) => r.batchCpuNs), cRuns.flatMap((r) => r.batchNs))] : []),
+          ...(cRuns.length
+            ? [
+                row(
+                  step.c,
+                  cRuns.flatMap((r) => r.batchCpuNs),
+                  cRuns.flatMap((r) => r.batchNs),
+                ),
+              ]
+            : []),
           ...variants.map((v) => row(v, js.batches[v].cpuNs, js.batches[v].wallNs)),
         ];
         console.log(`\n${step.title}: ${thousands(step.warmup)} untimed cycles per row, then turns of ${step.batch}`);
@@ -1155,10 +1242,18 @@ async function main(): Promise<void> {
             const restart = r.variant.startsWith('c-program') || r.variant.startsWith('addon-');
             const added = previous && !restart ? us(r.cpuNs - previous.cpuNs) : '';
             previous = r;
-            return { case: r.label, 'CPU us per cycle': us(r.cpuNs), 'added by this step': added, 'CPU quartiles': r.cpuQuartiles, 'wall us per cycle': us(r.wallNs) };
+            return {
+              case: r.label,
+              'CPU us per cycle': us(r.cpuNs),
+              'added by this step': added,
+              'CPU quartiles': r.cpuQuartiles,
+              'wall us per cycle': us(r.wallNs),
+            };
           }),
         );
-        console.log(`at the end: ledger ${thousands(js.ledger.regions)} regions (${thousands(js.ledger.placeholders)} placeholders), ${thousands(js.maps)} maps, heap ${js.heapMB.toFixed(0)} MB`);
+        console.log(
+          `at the end: ledger ${thousands(js.ledger.regions)} regions (${thousands(js.ledger.placeholders)} placeholders), ${thousands(js.maps)} maps, heap ${js.heapMB.toFixed(0)} MB`,
+        );
         reports.push({ ladder: step.title, rows, batches: js.batches, ledger: js.ledger, maps: js.maps, heapMB: js.heapMB, cProgram: cRuns });
       }
       report.breakdown = reports;

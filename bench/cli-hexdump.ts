@@ -15,7 +15,19 @@
 // of both tools, and cat's against the bytes written, compared by sha256 (--no-verify skips it).
 import { spawn } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,7 +114,15 @@ async function buildCli(dir: string): Promise<string> {
   const entryPoints = readdirSync(lib, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts'))
     .map((file) => join(lib, file));
-  await build({ entryPoints, outdir: join(dir, 'lib'), outbase: lib, format: 'esm', platform: 'node', target: `node${process.versions.node}`, logLevel: 'error' });
+  await build({
+    entryPoints,
+    outdir: join(dir, 'lib'),
+    outbase: lib,
+    format: 'esm',
+    platform: 'node',
+    target: `node${process.versions.node}`,
+    logLevel: 'error',
+  });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return join(dir, 'lib/cli/main.js');
@@ -139,13 +159,13 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function main(): Promise<void> {
-  const hexdumpVersion = (await new Promise<string>((resolve) => {
+  const hexdumpVersion = await new Promise<string>((resolve) => {
     const child = spawn('hexdump', ['--version']);
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('close', () => resolve(out.trim()));
     child.on('error', () => resolve('hexdump not found'));
-  }));
+  });
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`Node ${process.version}, ${cpu} (${cpus().length} CPUs), Linux ${release()}, ${hexdumpVersion}`);
   console.log(`data: ${data}; ${runs} runs per cell, medians; output to /dev/null\n`);
@@ -165,7 +185,11 @@ async function main(): Promise<void> {
         const ours = ['--import', PEAK_PRELOAD, main, 'hexdump', String(segment.id)];
         const cat = ['--import', PEAK_PRELOAD, main, 'cat', String(segment.id)];
         if (verify && size <= VERIFY_UP_TO) {
-          const [a, b, c] = [await measure(node, ours, { preload: true, hash: true }), await measure('hexdump', ['-C', file], { hash: true }), await measure(node, cat, { preload: true, hash: true })];
+          const [a, b, c] = [
+            await measure(node, ours, { preload: true, hash: true }),
+            await measure('hexdump', ['-C', file], { hash: true }),
+            await measure(node, cat, { preload: true, hash: true }),
+          ];
           const bytes = createHash('sha256');
           for await (const chunk of createReadStream(file)) bytes.update(chunk as Buffer);
           if (a.status !== 0 || a.sha256 !== b.sha256) throw new Error(`${mib(size)}: sysv-shm hexdump differs from hexdump -C (${a.stderr})`);
@@ -178,7 +202,11 @@ async function main(): Promise<void> {
           times.theirs.push(await measure('hexdump', ['-C', file]));
           times.cat.push(await measure(node, cat, { preload: true }));
         }
-        for (const [name, list] of [['sysv-shm hexdump', times.ours], ['hexdump -C', times.theirs], ['sysv-shm cat', times.cat]] as const) {
+        for (const [name, list] of [
+          ['sysv-shm hexdump', times.ours],
+          ['hexdump -C', times.theirs],
+          ['sysv-shm cat', times.cat],
+        ] as const) {
           const failed = list.find((run) => run.status !== 0);
           if (failed) throw new Error(`${name} failed: ${failed.stderr}`);
           const ms = list.map((run) => run.ms);

@@ -7,7 +7,10 @@ import { renderText } from './report/table.js';
 import { writeReports } from './report/write.js';
 import { ROOT } from './session.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string', default: join(ROOT, 'results') }, docs: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { out: { type: 'string', default: join(ROOT, 'results') }, docs: { type: 'boolean', default: false } },
+});
 const input = positionals[0] ?? join(ROOT, 'results', 'results.json');
 const output = JSON.parse(readFileSync(input, 'utf8')) as SweepOutput;
 const out = resolve(values.out!);

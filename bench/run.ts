@@ -121,7 +121,10 @@ export function parseSize(text: string): number {
 
 function list<T extends string>(text: string | undefined, allowed: readonly T[], what: string): T[] | undefined {
   if (text === undefined) return undefined;
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const i of items) if (!allowed.includes(i as T)) throw new RangeError(`unknown ${what} '${i}' (choose from ${allowed.join(', ')})`);
   return items as T[];
 }
@@ -162,7 +165,8 @@ export function optionsFromArgs(argv: string[]): { sweep: SweepOptions; preset: 
     console.log(HELP);
     process.exit(0);
   }
-  if (values.quick && values.preset !== undefined && values.preset !== 'quick') throw new RangeError(`--quick and --preset ${values.preset} contradict each other`);
+  if (values.quick && values.preset !== undefined && values.preset !== 'quick')
+    throw new RangeError(`--quick and --preset ${values.preset} contradict each other`);
   const presetName = list<PresetName>(values.preset ?? (values.quick ? 'quick' : 'default'), Object.keys(PRESETS) as PresetName[], 'preset')![0];
   const preset: Preset = PRESETS[presetName];
   let throughputSizes = preset.throughputSizes;

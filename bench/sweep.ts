@@ -13,7 +13,17 @@ import { measureBufferCopy, type CopyBaseline } from './baselines.js';
 import { measureCallCosts, type CallCost } from './call-costs.js';
 import { median, type BenchResult } from './patterns/common.js';
 import { MIN_MESSAGE } from './patterns/payload.js';
-import { CAPABILITIES, hasModes, hasWaits, type Mode, type PatternName, type Placement, type SessionSpec, type TransportName, type WaitStrategy } from './transports/types.js';
+import {
+  CAPABILITIES,
+  hasModes,
+  hasWaits,
+  type Mode,
+  type PatternName,
+  type Placement,
+  type SessionSpec,
+  type TransportName,
+  type WaitStrategy,
+} from './transports/types.js';
 import { compileNative, type NativeProgram } from './transports/native.js';
 import { CHANNEL_DEFAULT_SPIN } from '../lib/internal.js';
 
@@ -192,7 +202,9 @@ export function planSessions(options: SweepOptions, dir: string): SessionPlan[] 
             tmpdir: dir,
             ...(options.corrupt ? { corrupt: options.corrupt } : {}),
           };
-          const what = [transport, pattern === 'throughput' && hasModes(transport) ? mode : '', pattern === 'pingpong' && hasWaits(transport) ? wait : ''].filter(Boolean).join(' ');
+          const what = [transport, pattern === 'throughput' && hasModes(transport) ? mode : '', pattern === 'pingpong' && hasWaits(transport) ? wait : '']
+            .filter(Boolean)
+            .join(' ');
           plans.push({ spec, label: `${what} ${pattern} (${spec.placement.kind})` });
         }
       }
@@ -226,7 +238,12 @@ export function mergeRounds(figures: BenchResult[]): BenchResult {
 }
 
 /** Runs one session in a driver process; resolves with its results, or an error description. */
-export function runSession(spec: SessionSpec, onResult: (r: BenchResult) => void, timeoutMs: number, node = process.execPath): Promise<{ error?: { name: string; message: string } }> {
+export function runSession(
+  spec: SessionSpec,
+  onResult: (r: BenchResult) => void,
+  timeoutMs: number,
+  node = process.execPath,
+): Promise<{ error?: { name: string; message: string } }> {
   const driverCpu = spec.placement.cpus && spec.placement.tool === 'taskset' ? spec.placement.cpus[0] : null;
   const [cmd, args] = sessionCommand('--driver', spec, driverCpu, node);
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -271,7 +288,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutput> {
   const rounds = options.rounds ?? 1;
   if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be an integer >= 1, got ${rounds}`);
   const host = hostInfo();
-  if (!host.tasksetAvailable && options.pin.some((p) => p !== 'none')) throw new Error('--pin needs taskset (util-linux): apt-get install util-linux, or use --pin none');
+  if (!host.tasksetAvailable && options.pin.some((p) => p !== 'none'))
+    throw new Error('--pin needs taskset (util-linux): apt-get install util-linux, or use --pin none');
   if (options.pin.includes('cross') && host.cpus < 2) throw new Error('--pin cross needs two CPUs');
   const node = options.node ?? process.execPath;
   const dir = mkdtempSync(join(tmpdir(), 'sysv-shm-bench-'));
@@ -285,7 +303,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutput> {
     if (programs.length) {
       const built = compileNative(dir, programs);
       if ('problem' in built) {
-        for (const t of new Set(plans.map((p) => p.spec.transport).filter((t) => CAPABILITIES[t].native))) skipped.push({ transport: t, reason: built.problem });
+        for (const t of new Set(plans.map((p) => p.spec.transport).filter((t) => CAPABILITIES[t].native)))
+          skipped.push({ transport: t, reason: built.problem });
         plans = plans.filter((p) => !CAPABILITIES[p.spec.transport].native);
       } else {
         compiler = built.compiler;
@@ -345,7 +364,8 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutput> {
     let callCosts: CallCost[] = [];
     if (options.baselines) {
       options.onProgress?.({ done, total, label: 'baselines: Buffer.copy, call costs' });
-      for (const size of options.throughputSizes) bufferCopy.push({ messageSize: size, bytesPerSec: measureBufferCopy(size, Math.min(0.02, options.repSeconds / 2)) });
+      for (const size of options.throughputSizes)
+        bufferCopy.push({ messageSize: size, bytesPerSec: measureBufferCopy(size, Math.min(0.02, options.repSeconds / 2)) });
       callCosts = measureCallCosts(options.callCostScale);
       done++;
       options.onProgress?.({ done, total, label: 'done' });

@@ -7,10 +7,17 @@ import type { FieldLayout } from '../lib/internal.js';
 function put(v: DataView, f: FieldLayout, value: bigint, le: boolean, base = 0): void {
   const o = base + f.offset;
   switch (f.size) {
-    case 2: v.setUint16(o, Number(BigInt.asUintN(16, value)), le); break;
-    case 4: v.setUint32(o, Number(BigInt.asUintN(32, value)), le); break;
-    case 8: v.setBigUint64(o, BigInt.asUintN(64, value), le); break;
-    default: throw new Error(`size ${f.size}`);
+    case 2:
+      v.setUint16(o, Number(BigInt.asUintN(16, value)), le);
+      break;
+    case 4:
+      v.setUint32(o, Number(BigInt.asUintN(32, value)), le);
+      break;
+    case 8:
+      v.setBigUint64(o, BigInt.asUintN(64, value), le);
+      break;
+    default:
+      throw new Error(`size ${f.size}`);
   }
 }
 
@@ -45,7 +52,13 @@ describe.each(listTargets())('target %s (property)', (name) => {
           // Nothing else is written.
           expect({ ...back, perm: { ...back.perm, uid: 0, gid: 0, mode: 0 } }).toEqual({
             perm: { key: 0, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0, seq: 0 },
-            segsz: 0, atime: 0, dtime: 0, ctime: 0, cpid: 0, lpid: 0, nattch: 0,
+            segsz: 0,
+            atime: 0,
+            dtime: 0,
+            ctime: 0,
+            cpid: 0,
+            lpid: 0,
+            nattch: 0,
           });
         },
       ),
@@ -91,15 +104,20 @@ describe.each(listTargets())('target %s (property)', (name) => {
         (a, b, usedIds) => {
           const ib = new Uint8Array(abi.sizeof.shminfo);
           const iv = new DataView(ib.buffer);
-          ['shmmax', 'shmmin', 'shmmni', 'shmseg', 'shmall'].forEach((f, i) => put(iv, info[f], a[i], le));
+          for (const [i, f] of ['shmmax', 'shmmin', 'shmmni', 'shmseg', 'shmall'].entries()) put(iv, info[f], a[i], le);
           expect(abi.decodeShminfo(ib)).toEqual({ shmmax: a[0], shmmin: a[1], shmmni: a[2], shmseg: a[3], shmall: a[4] });
 
           const sb = new Uint8Array(abi.sizeof.shmInfo);
           const sv = new DataView(sb.buffer);
           put(sv, sinfo.used_ids, BigInt(usedIds), le);
-          ['shm_tot', 'shm_rss', 'shm_swp', 'swap_attempts', 'swap_successes'].forEach((f, i) => put(sv, sinfo[f], b[i], le));
+          for (const [i, f] of ['shm_tot', 'shm_rss', 'shm_swp', 'swap_attempts', 'swap_successes'].entries()) put(sv, sinfo[f], b[i], le);
           expect(abi.decodeShmInfo(sb)).toEqual({
-            usedIds, shmTot: b[0], shmRss: b[1], shmSwp: b[2], swapAttempts: b[3], swapSuccesses: b[4],
+            usedIds,
+            shmTot: b[0],
+            shmRss: b[1],
+            shmSwp: b[2],
+            swapAttempts: b[3],
+            swapSuccesses: b[4],
           });
         },
       ),

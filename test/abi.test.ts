@@ -45,10 +45,7 @@ describe('host check: committed table == host cc now', () => {
     b.structs.ipc_perm.fields.seq.offset = 26;
     (b.constants as Record<string, number>).IPC_STAT = 99;
     (b.provenance as { compiler: string }).compiler = 'something else';
-    expect(compareDescriptions(a, b)).toEqual([
-      'constants.IPC_STAT: committed 2, probed 99',
-      'structs.ipc_perm.fields.seq.offset: committed 24, probed 26',
-    ]);
+    expect(compareDescriptions(a, b)).toEqual(['constants.IPC_STAT: committed 2, probed 99', 'structs.ipc_perm.fields.seq.offset: committed 24, probed 26']);
   });
 });
 
@@ -156,7 +153,12 @@ describe('decoding a real kernel answer (host cc, host kernel)', () => {
     const hexLine = new RegExp(`^${tag} hex=([0-9a-f]+)$`, 'm').exec(out);
     const fields = new RegExp(`^${tag} (?!hex=)((?:\\w+=\\S+ ?)+)$`, 'm').exec(out);
     if (!hexLine || !fields) throw new Error(`no ${tag} lines in:\n${out}`);
-    const values = Object.fromEntries(fields[1].trim().split(' ').map((kv) => kv.split('=') as [string, string]));
+    const values = Object.fromEntries(
+      fields[1]
+        .trim()
+        .split(' ')
+        .map((kv) => kv.split('=') as [string, string]),
+    );
     return { bytes: Uint8Array.from(Buffer.from(hexLine[1], 'hex')), values };
   };
 
@@ -167,7 +169,12 @@ describe('decoding a real kernel answer (host cc, host kernel)', () => {
     expect(out).not.toMatch(/^error/m);
 
     const record = (tag: string) => recordOf(out, tag);
-    const env = Object.fromEntries(/^pid=.*$/m.exec(out)![0].split(' ').map((kv) => kv.split('=') as [string, string]));
+    const env = Object.fromEntries(
+      /^pid=.*$/m
+        .exec(out)![0]
+        .split(' ')
+        .map((kv) => kv.split('=') as [string, string]),
+    );
 
     for (const tag of ['attached', 'removed']) {
       const { bytes, values } = record(tag);
@@ -233,13 +240,18 @@ describe('decoding a real kernel answer (host cc, host kernel)', () => {
     if (abi.pointerSize === 4) {
       skipIfEmulated(
         ctx,
-        'qemu-user (7.2) writes only the low words of the 32-bit kernel struct\'s times and leaves shm_atime_high, ' +
+        "qemu-user (7.2) writes only the low words of the 32-bit kernel struct's times and leaves shm_atime_high, " +
           'shm_dtime_high and shm_ctime_high (its "__unused" words) as the caller\'s buffer had them (0xa5a5a5a5 here), ' +
           'which glibc combines into the times; the kernel writes them (the library zeroes its buffer, so it is not affected)',
       );
     }
     const out = runProgram(ctx);
-    const env = Object.fromEntries(/^pid=.*$/m.exec(out)![0].split(' ').map((kv) => kv.split('=') as [string, string]));
+    const env = Object.fromEntries(
+      /^pid=.*$/m
+        .exec(out)![0]
+        .split(' ')
+        .map((kv) => kv.split('=') as [string, string]),
+    );
     for (const tag of ['attached', 'removed']) {
       const ds = abi.decodeShmidDs(recordOf(out, tag).bytes);
       expect(Math.abs(ds.atime - Number(env.now))).toBeLessThan(120);
@@ -315,16 +327,50 @@ describe.each(ALL)('target %s', (name) => {
 
   it('has every constant, errno and syscall the library needs', () => {
     for (const c of [
-      'IPC_PRIVATE', 'IPC_CREAT', 'IPC_EXCL', 'IPC_NOWAIT', 'IPC_RMID', 'IPC_SET', 'IPC_STAT', 'IPC_INFO',
-      'SHM_RDONLY', 'SHM_RND', 'SHM_REMAP', 'SHM_EXEC', 'SHM_LOCK', 'SHM_UNLOCK', 'SHM_STAT', 'SHM_INFO',
-      'SHM_STAT_ANY', 'SHM_HUGETLB', 'SHM_NORESERVE', 'SHM_HUGE_SHIFT', 'SHM_HUGE_2MB', 'SHM_HUGE_1GB',
-      'SHM_DEST', 'SHM_LOCKED', 'PROT_NONE', 'PROT_READ', 'PROT_WRITE', 'MAP_SHARED', 'MAP_PRIVATE',
-      'MAP_ANONYMOUS', 'MAP_FIXED', 'MAP_NORESERVE', 'MAP_FIXED_NOREPLACE', 'FUTEX_WAIT', 'FUTEX_WAKE',
-      'FUTEX_PRIVATE_FLAG', 'FUTEX_WAIT_BITSET', 'FUTEX_BITSET_MATCH_ANY', 'FUTEX_CLOCK_REALTIME', '_SC_PAGESIZE',
+      'IPC_PRIVATE',
+      'IPC_CREAT',
+      'IPC_EXCL',
+      'IPC_NOWAIT',
+      'IPC_RMID',
+      'IPC_SET',
+      'IPC_STAT',
+      'IPC_INFO',
+      'SHM_RDONLY',
+      'SHM_RND',
+      'SHM_REMAP',
+      'SHM_EXEC',
+      'SHM_LOCK',
+      'SHM_UNLOCK',
+      'SHM_STAT',
+      'SHM_INFO',
+      'SHM_STAT_ANY',
+      'SHM_HUGETLB',
+      'SHM_NORESERVE',
+      'SHM_HUGE_SHIFT',
+      'SHM_HUGE_2MB',
+      'SHM_HUGE_1GB',
+      'SHM_DEST',
+      'SHM_LOCKED',
+      'PROT_NONE',
+      'PROT_READ',
+      'PROT_WRITE',
+      'MAP_SHARED',
+      'MAP_PRIVATE',
+      'MAP_ANONYMOUS',
+      'MAP_FIXED',
+      'MAP_NORESERVE',
+      'MAP_FIXED_NOREPLACE',
+      'FUTEX_WAIT',
+      'FUTEX_WAKE',
+      'FUTEX_PRIVATE_FLAG',
+      'FUTEX_WAIT_BITSET',
+      'FUTEX_BITSET_MATCH_ANY',
+      'FUTEX_CLOCK_REALTIME',
+      '_SC_PAGESIZE',
     ]) {
       expect(abi.constants[c], `${name} ${c}`).toBeTypeOf('number');
     }
-    expect(('SHMLBA_PAGES' in abi.constants) !== ('SHMLBA_BYTES' in abi.constants)).toBe(true);
+    expect('SHMLBA_PAGES' in abi.constants !== 'SHMLBA_BYTES' in abi.constants).toBe(true);
     expect(abi.constants.SHM_HUGE_2MB).toBe(21 << abi.constants.SHM_HUGE_SHIFT);
     for (const e of ['EPERM', 'ENOENT', 'EINTR', 'EAGAIN', 'ENOMEM', 'EACCES', 'EEXIST', 'EINVAL', 'ENOSPC', 'ENOSYS', 'EIDRM', 'ETIMEDOUT', 'EOVERFLOW']) {
       expect(abi.errno[e], `${name} ${e}`).toBeTypeOf('number');
@@ -430,10 +476,21 @@ describe('getAbi / hostTarget / listTargets', () => {
   });
 
   it('lists the generated targets', () => {
-    expect(ALL).toEqual(expect.arrayContaining([
-      'linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'linux-arm-gnu', 'linux-arm-gnu-time64', 'linux-ia32-gnu',
-      'linux-ia32-gnu-time64', 'linux-riscv64-gnu', 'linux-ppc64-gnu', 'linux-s390x-gnu', 'linux-mips64el-gnu',
-    ]));
+    expect(ALL).toEqual(
+      expect.arrayContaining([
+        'linux-x64-gnu',
+        'linux-x64-musl',
+        'linux-arm64-gnu',
+        'linux-arm-gnu',
+        'linux-arm-gnu-time64',
+        'linux-ia32-gnu',
+        'linux-ia32-gnu-time64',
+        'linux-riscv64-gnu',
+        'linux-ppc64-gnu',
+        'linux-s390x-gnu',
+        'linux-mips64el-gnu',
+      ]),
+    );
   });
 
   it('rejects unknown targets with the list of known ones', () => {

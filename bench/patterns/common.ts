@@ -1,5 +1,15 @@
 // Helpers shared by the patterns: statistics, count calibration, the result record.
-import { hasModes, hasWaits, type Link, type Mode, type PatternName, type Placement, type SessionSpec, type TransportName, type WaitStrategy } from '../transports/types.js';
+import {
+  hasModes,
+  hasWaits,
+  type Link,
+  type Mode,
+  type PatternName,
+  type Placement,
+  type SessionSpec,
+  type TransportName,
+  type WaitStrategy,
+} from '../transports/types.js';
 
 /** One line of the JSON report (field names are a contract: see docs/bench/README.md). */
 export interface BenchResult {

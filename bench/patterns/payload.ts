@@ -28,7 +28,7 @@ export function put32(m: Uint8Array, off: number, v: number): void {
 }
 
 export function get32(m: Uint8Array, off: number): number {
-  return (m[off] | (m[off + 1] << 8) | (m[off + 2] << 16) | (m[off + 3] << 24)) | 0;
+  return m[off] | (m[off + 1] << 8) | (m[off + 2] << 16) | (m[off + 3] << 24) | 0;
 }
 
 function tagOf(seq: number, remaining: number, flagsWord: number): number {

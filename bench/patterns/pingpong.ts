@@ -2,7 +2,19 @@
 // Per size: one verification repetition (every byte of every reply checksummed against what was sent), one
 // warm-up repetition that calibrates the count, then `repeat` timed repetitions of about `repSeconds` each. Each
 // repetition gives p50, p99 and mean; the report takes the median of each over the timed repetitions.
-import { CHECKSUM_MISMATCH, CHECKSUM_SEED, FULL_VERIFY, IntegrityError, STAMP_OK, basePattern, checkStamps, checksum, describeProblem, stamp, type Header } from './payload.js';
+import {
+  CHECKSUM_MISMATCH,
+  CHECKSUM_SEED,
+  FULL_VERIFY,
+  IntegrityError,
+  STAMP_OK,
+  basePattern,
+  checkStamps,
+  checksum,
+  describeProblem,
+  stamp,
+  type Header,
+} from './payload.js';
 import { clamp, median, percentile, resultRecord, type BenchResult } from './common.js';
 import type { Link, SessionSpec } from '../transports/types.js';
 
@@ -37,12 +49,16 @@ export async function drivePingPong(link: Link, spec: SessionSpec, emit: (r: Ben
         if (m instanceof Promise) m = await m;
         const t1 = performance.now();
         const code = checkStamps(m, size, i, header);
-        if (code !== STAMP_OK) throw new IntegrityError(`${spec.transport} ping-pong, ${size}-byte messages, repetition ${rep}: reply ${i} came back with ${describeProblem(code)}`);
+        if (code !== STAMP_OK)
+          throw new IntegrityError(`${spec.transport} ping-pong, ${size}-byte messages, repetition ${rep}: reply ${i} came back with ${describeProblem(code)}`);
         if (full) gotSum = checksum(gotSum, m);
         rx.release();
         rtt[i] = (t1 - t0) * 1e6;
       }
-      if (full && sentSum !== gotSum) throw new IntegrityError(`${spec.transport} ping-pong, ${size}-byte messages: ${describeProblem(CHECKSUM_MISMATCH)} between what was sent and what came back`);
+      if (full && sentSum !== gotSum)
+        throw new IntegrityError(
+          `${spec.transport} ping-pong, ${size}-byte messages: ${describeProblem(CHECKSUM_MISMATCH)} between what was sent and what came back`,
+        );
       let total = 0;
       for (let i = 0; i < count; i++) total += rtt[i];
       const perSecond = count / (total / 1e9);
@@ -57,7 +73,13 @@ export async function drivePingPong(link: Link, spec: SessionSpec, emit: (r: Ben
       }
     }
     emit(
-      resultRecord(spec, link, size, { rttNs: { p50: median(p50s), p99: median(p99s), mean: median(means) }, perRepeat: p50s, messagesPerRepeat: timedCount }, { before: futex0, messages: timedMessages }),
+      resultRecord(
+        spec,
+        link,
+        size,
+        { rttNs: { p50: median(p50s), p99: median(p99s), mean: median(means) }, perRepeat: p50s, messagesPerRepeat: timedCount },
+        { before: futex0, messages: timedMessages },
+      ),
     );
   }
 }
@@ -72,7 +94,7 @@ export async function servePingPong(link: Link, spec: SessionSpec): Promise<void
       while (remaining !== 0) {
         let m = rx.receive(size);
         if (m instanceof Promise) m = await m;
-        remaining = m.length >= 8 ? (m[4] | (m[5] << 8) | (m[6] << 16) | (m[7] << 24)) : 0;
+        remaining = m.length >= 8 ? m[4] | (m[5] << 8) | (m[6] << 16) | (m[7] << 24) : 0;
         const sent = tx.send(m);
         if (sent) await sent;
         rx.release();

@@ -82,7 +82,9 @@ export async function driveThroughput(link: Link, spec: SessionSpec, emit: (r: B
       if (!ack.ok) throw new IntegrityError(`${where}: the receiver saw message ${ack.failedAt} arrive with ${describeProblem(ack.problem)}`);
       if (ack.received !== count) throw new IntegrityError(`${where}: ${count} messages sent, ${ack.received} received`);
       if (full && ack.checksum !== h) {
-        throw new IntegrityError(`${where}: ${describeProblem(CHECKSUM_MISMATCH)}: sent 0x${(h >>> 0).toString(16)}, received 0x${(ack.checksum >>> 0).toString(16)}`);
+        throw new IntegrityError(
+          `${where}: ${describeProblem(CHECKSUM_MISMATCH)}: sent 0x${(h >>> 0).toString(16)}, received 0x${(ack.checksum >>> 0).toString(16)}`,
+        );
       }
       const seconds = Math.max(1e-9, Number(ack.endNs - start) / 1e9);
       const perSecond = count / seconds;
@@ -94,7 +96,15 @@ export async function driveThroughput(link: Link, spec: SessionSpec, emit: (r: B
       }
     }
     const bytesPerSec = median(rates);
-    emit(resultRecord(spec, link, size, { bytesPerSec, messagesPerSec: bytesPerSec / size, perRepeat: rates, messagesPerRepeat: timedCount }, { before: futex0, messages: timedMessages }));
+    emit(
+      resultRecord(
+        spec,
+        link,
+        size,
+        { bytesPerSec, messagesPerSec: bytesPerSec / size, perRepeat: rates, messagesPerRepeat: timedCount },
+        { before: futex0, messages: timedMessages },
+      ),
+    );
   }
 }
 

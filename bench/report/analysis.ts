@@ -54,7 +54,7 @@ function whyMissed(name: string, placement: string): string | undefined {
         ? "pure spinning on a shared CPU waits for the scheduler's time slice, in C as in JavaScript."
         : 'each JavaScript end pays per message what the C ring does not: the calls into the channel and its checks, Atomics ' +
             'calls that Node 20 does not inline, a clock read per round trip; js-bare (the least a JavaScript round trip costs) ' +
-            "shows how much of that any JavaScript end pays.";
+            'shows how much of that any JavaScript end pays.';
     case `ping-pong 64 B: shm futex p50 <= ${FUTEX_BOUND}x the C ring's`:
       return 'with every message going through the kernel, the channel adds its koffi calls (~0.3 us each, four per round trip) to the wake-ups.';
     default:
@@ -87,28 +87,54 @@ export function evaluateTargets(results: BenchResult[], bufferCopy: CopyBaseline
     const tp = (v: string, size: number) => find(results, pl, 'throughput', v, size)?.bytesPerSec;
     const rtt = (v: string, size: number) => find(results, pl, 'pingpong', v, size)?.rttNs?.p50;
     const add = (name: string, value: number | undefined, goal: (x: number) => boolean, measured: (x: number) => string) =>
-      targets.push({ name, placement: pl, met: value === undefined || !Number.isFinite(value) ? null : goal(value), measured: value === undefined || !Number.isFinite(value) ? 'not measured' : measured(value) });
+      targets.push({
+        name,
+        placement: pl,
+        met: value === undefined || !Number.isFinite(value) ? null : goal(value),
+        measured: value === undefined || !Number.isFinite(value) ? 'not measured' : measured(value),
+      });
 
     const shm1 = tp('shm copy', MiB);
     const zero1 = tp('shm zero-copy', MiB);
     const stdio1 = tp('stdio', MiB);
     const best1 = bestPipeSocket(results, pl, 'throughput', MiB);
-    add('throughput 1 MiB: shm (copy) >= 4x stdio', shm1 && stdio1 ? shm1 / stdio1 : undefined, (x) => x >= 4, (x) => `${fmtRatio(x)} (${fmtRate(shm1)} vs ${fmtRate(stdio1)}; zero-copy ${zero1 && stdio1 ? fmtRatio(zero1 / stdio1) : '-'})`);
+    add(
+      'throughput 1 MiB: shm (copy) >= 4x stdio',
+      shm1 && stdio1 ? shm1 / stdio1 : undefined,
+      (x) => x >= 4,
+      (x) => `${fmtRatio(x)} (${fmtRate(shm1)} vs ${fmtRate(stdio1)}; zero-copy ${zero1 && stdio1 ? fmtRatio(zero1 / stdio1) : '-'})`,
+    );
     add(
       'throughput 1 MiB: shm (copy) >= 2x best of pipe/fifo/unix',
       shm1 && best1?.bytesPerSec ? shm1 / best1.bytesPerSec : undefined,
       (x) => x >= 2,
-      (x) => `${fmtRatio(x)} (${fmtRate(shm1)} vs ${best1?.transport} ${fmtRate(best1?.bytesPerSec)}; zero-copy ${zero1 && best1?.bytesPerSec ? fmtRatio(zero1 / best1.bytesPerSec) : '-'})`,
+      (x) =>
+        `${fmtRatio(x)} (${fmtRate(shm1)} vs ${best1?.transport} ${fmtRate(best1?.bytesPerSec)}; zero-copy ${zero1 && best1?.bytesPerSec ? fmtRatio(zero1 / best1.bytesPerSec) : '-'})`,
     );
     const shm64 = tp('shm copy', 64);
     const stdio64 = tp('stdio', 64);
-    add('throughput 64 B: shm (copy) >= 5x stdio', shm64 && stdio64 ? shm64 / stdio64 : undefined, (x) => x >= 5, (x) => `${fmtRatio(x)} (${fmtRate(shm64)} vs ${fmtRate(stdio64)})`);
+    add(
+      'throughput 64 B: shm (copy) >= 5x stdio',
+      shm64 && stdio64 ? shm64 / stdio64 : undefined,
+      (x) => x >= 5,
+      (x) => `${fmtRatio(x)} (${fmtRate(shm64)} vs ${fmtRate(stdio64)})`,
+    );
     const spin = rtt('shm spin', 64);
     const stdioRtt = rtt('stdio', 64);
-    add('ping-pong 64 B: shm spin p50 >= 20x lower than stdio', spin && stdioRtt ? stdioRtt / spin : undefined, (x) => x >= 20, (x) => `${fmtRatio(x)} lower (${fmtNs(spin)} vs ${fmtNs(stdioRtt)})`);
+    add(
+      'ping-pong 64 B: shm spin p50 >= 20x lower than stdio',
+      spin && stdioRtt ? stdioRtt / spin : undefined,
+      (x) => x >= 20,
+      (x) => `${fmtRatio(x)} lower (${fmtNs(spin)} vs ${fmtNs(stdioRtt)})`,
+    );
     const futex = rtt('shm futex', 64);
     const fifo = rtt('fifo', 64);
-    add('ping-pong 64 B: shm futex p50 below the FIFO round trip', futex && fifo ? fifo / futex : undefined, (x) => x > 1, (x) => `${fmtNs(futex)} vs fifo ${fmtNs(fifo)} (${fmtRatio(x)} lower)`);
+    add(
+      'ping-pong 64 B: shm futex p50 below the FIFO round trip',
+      futex && fifo ? fifo / futex : undefined,
+      (x) => x > 1,
+      (x) => `${fmtNs(futex)} vs fifo ${fmtNs(fifo)} (${fmtRatio(x)} lower)`,
+    );
     const ring1 = tp('c-ring copy', MiB);
     add(
       `throughput 1 MiB: shm copy mode >= ${pct(RING_SHARE)} of the C ring (copy)`,
@@ -116,8 +142,16 @@ export function evaluateTargets(results: BenchResult[], bufferCopy: CopyBaseline
       (x) => x >= RING_SHARE,
       (x) => `${pct(x)} (${fmtRate(shm1)} vs c-ring ${fmtRate(ring1)}; zero-copy ${pctOf(zero1, tp('c-ring zero-copy', MiB))} of c-ring zero-copy)`,
     );
-    add('throughput 1 MiB: shm zero-copy >= 2x copy mode', zero1 && shm1 ? zero1 / shm1 : undefined, (x) => x >= 2, (x) => `${fmtRatio(x)} (${fmtRate(zero1)} vs ${fmtRate(shm1)})`);
-    for (const [wait, bound] of [['spin', SPIN_BOUND], ['futex', FUTEX_BOUND]] as const) {
+    add(
+      'throughput 1 MiB: shm zero-copy >= 2x copy mode',
+      zero1 && shm1 ? zero1 / shm1 : undefined,
+      (x) => x >= 2,
+      (x) => `${fmtRatio(x)} (${fmtRate(zero1)} vs ${fmtRate(shm1)})`,
+    );
+    for (const [wait, bound] of [
+      ['spin', SPIN_BOUND],
+      ['futex', FUTEX_BOUND],
+    ] as const) {
       const js = rtt(`shm ${wait}`, 64);
       const c = rtt(`c-ring ${wait}`, 64);
       const floor = rtt(`c-bare ${wait}`, 64);

@@ -15,7 +15,10 @@ export function renderHtml(out: SweepOutput): string {
   const charts = [throughputChart(out), latencyChart(out), latencyBarsChart(out, Math.min(...out.options.pingpongSizes, Infinity) || 64)].filter(Boolean);
   const targets = evaluateTargets(out.results, out.baselines.bufferCopy);
   const targetRows = targets
-    .map((t) => `<tr><td>${esc(t.name)}</td><td>${esc(t.placement)}</td><td class="${t.met === null ? '' : t.met ? 'ok' : 'no'}">${t.met === null ? 'n/a' : t.met ? 'met' : 'missed'}</td><td>${esc(t.measured)}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr><td>${esc(t.name)}</td><td>${esc(t.placement)}</td><td class="${t.met === null ? '' : t.met ? 'ok' : 'no'}">${t.met === null ? 'n/a' : t.met ? 'met' : 'missed'}</td><td>${esc(t.measured)}</td></tr>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>sysv-shm benchmark</title>
@@ -32,7 +35,10 @@ pre { background: #f7f7f7; padding: 10px; overflow-x: auto; font-size: 12px; } s
 <table><tr><th>target</th><th>placement</th><th></th><th>measured</th></tr>
 ${targetRows}
 </table>
-${targets.filter((t) => t.why).map((t) => `<p><b>${esc(t.name)}</b> (${esc(t.placement)}), missed: ${esc(t.why!)}</p>`).join('\n')}
+${targets
+  .filter((t) => t.why)
+  .map((t) => `<p><b>${esc(t.name)}</b> (${esc(t.placement)}), missed: ${esc(t.why!)}</p>`)
+  .join('\n')}
 <h2>Charts</h2>
 ${charts.join('\n')}
 <h2>All figures</h2>

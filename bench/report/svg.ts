@@ -51,7 +51,10 @@ export function lineChart(o: { title: string; subtitle: string; yLabel: string; 
   const m = { top: 64, right: 215, bottom: 56, left: 92 };
   const ys = o.series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v > 0 && Number.isFinite(v));
   const xs = o.xValues;
-  const x = scaleLog().base(2).domain([Math.min(...xs), Math.max(...xs)]).range([m.left, W - m.right]);
+  const x = scaleLog()
+    .base(2)
+    .domain([Math.min(...xs), Math.max(...xs)])
+    .range([m.left, W - m.right]);
   const yMin = Math.min(...ys);
   const yMax = Math.max(...ys);
   const y = scaleLog()
@@ -62,7 +65,9 @@ export function lineChart(o: { title: string; subtitle: string; yLabel: string; 
     return [1, 2, 5].some((k) => Math.abs(mant - k) < 1e-6);
   });
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${m.left}" y="26" font-size="17" font-weight="600">${esc(o.title)}</text>`);
   out.push(`<text x="${m.left}" y="46" fill="#555">${esc(o.subtitle)}</text>`);
@@ -84,9 +89,14 @@ export function lineChart(o: { title: string; subtitle: string; yLabel: string; 
     const color = COLORS[s.name] ?? ['#8c564b', '#e377c2', '#aec7e8'][i % 3];
     const pts = s.points.filter((p) => p[1] > 0 && Number.isFinite(p[1])).sort((a, b) => a[0] - b[0]);
     out.push(`<path d="${path(pts)}" fill="none" stroke="${color}" stroke-width="2.2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    for (const p of pts) out.push(`<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${s.name}, ${fmtSize(p[0])}: ${o.yFormat(p[1])}`)}</title></circle>`);
+    for (const p of pts)
+      out.push(
+        `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${s.name}, ${fmtSize(p[0])}: ${o.yFormat(p[1])}`)}</title></circle>`,
+      );
     const ly = m.top + 8 + i * 22;
-    out.push(`<line x1="${W - m.right + 16}" x2="${W - m.right + 44}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(
+      `<line x1="${W - m.right + 16}" x2="${W - m.right + 44}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     out.push(`<text x="${W - m.right + 50}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');
@@ -104,7 +114,9 @@ export function latencyBars(o: { title: string; subtitle: string; rows: Array<{ 
     .domain([10 ** Math.floor(Math.log10(Math.min(...values))), 10 ** Math.ceil(Math.log10(Math.max(...values)))])
     .range([m.left, W - m.right]);
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${m.left}" y="26" font-size="17" font-weight="600">${esc(o.title)}</text>`);
   out.push(`<text x="${m.left}" y="46" fill="#555">${esc(o.subtitle)}</text>`);
@@ -121,9 +133,13 @@ export function latencyBars(o: { title: string; subtitle: string; rows: Array<{ 
     const color = COLORS[r.name] ?? '#8c564b';
     const top = m.top + i * rowH + 5;
     out.push(`<text x="${m.left - 8}" y="${top + 14}" text-anchor="end">${esc(r.name)}</text>`);
-    out.push(`<rect x="${m.left}" y="${top}" width="${Math.max(1, x(r.p50) - m.left).toFixed(1)}" height="${rowH - 10}" fill="${color}"><title>${esc(`${r.name}: p50 ${fmtNs(r.p50)}, p99 ${fmtNs(r.p99)}`)}</title></rect>`);
+    out.push(
+      `<rect x="${m.left}" y="${top}" width="${Math.max(1, x(r.p50) - m.left).toFixed(1)}" height="${rowH - 10}" fill="${color}"><title>${esc(`${r.name}: p50 ${fmtNs(r.p50)}, p99 ${fmtNs(r.p99)}`)}</title></rect>`,
+    );
     out.push(`<line x1="${x(r.p99).toFixed(1)}" x2="${x(r.p99).toFixed(1)}" y1="${top - 2}" y2="${top + rowH - 8}" stroke="#333" stroke-width="2"/>`);
-    out.push(`<text x="${Math.min(W - m.right - 4, x(r.p99) + 6).toFixed(1)}" y="${top + 14}" fill="#333" font-size="11">${esc(`p50 ${fmtNs(r.p50)}, p99 ${fmtNs(r.p99)}`)}</text>`);
+    out.push(
+      `<text x="${Math.min(W - m.right - 4, x(r.p99) + 6).toFixed(1)}" y="${top + 14}" fill="#333" font-size="11">${esc(`p50 ${fmtNs(r.p50)}, p99 ${fmtNs(r.p99)}`)}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('\n');
@@ -152,7 +168,8 @@ export function throughputChart(out: SweepOutput): string | null {
     points: tp.filter((r) => variantOf(r) === v).map((r) => [r.messageSize, r.bytesPerSec!] as [number, number]),
     dashed: isAnchor(v),
   }));
-  if (out.baselines.bufferCopy.length) series.push({ name: 'Buffer.copy (in-process)', points: out.baselines.bufferCopy.map((b) => [b.messageSize, b.bytesPerSec]), dashed: true });
+  if (out.baselines.bufferCopy.length)
+    series.push({ name: 'Buffer.copy (in-process)', points: out.baselines.bufferCopy.map((b) => [b.messageSize, b.bytesPerSec]), dashed: true });
   return lineChart({
     title: 'Throughput between two processes, one-way stream',
     subtitle: hostLine(out, pl),
@@ -171,7 +188,11 @@ export function latencyChart(out: SweepOutput): string | null {
     title: 'Ping-pong round trip (p50)',
     subtitle: hostLine(out, pl),
     yLabel: 'round trip, p50',
-    series: sortVariants(pp.map(variantOf)).map((v) => ({ name: v, points: pp.filter((r) => variantOf(r) === v).map((r) => [r.messageSize, r.rttNs!.p50] as [number, number]), dashed: isAnchor(v) })),
+    series: sortVariants(pp.map(variantOf)).map((v) => ({
+      name: v,
+      points: pp.filter((r) => variantOf(r) === v).map((r) => [r.messageSize, r.rttNs!.p50] as [number, number]),
+      dashed: isAnchor(v),
+    })),
     xValues: [...new Set(pp.map((r) => r.messageSize))].sort((a, b) => a - b),
     yFormat: fmtNs,
   });

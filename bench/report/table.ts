@@ -138,19 +138,30 @@ export function renderText(out: SweepOutput): string {
   }
   if (out.baselines.callCosts.length) {
     parts.push('\nPer-call cost of the C-shaped layer (median of batches):');
-    parts.push(textTable(['call', 'median', 'p10', 'p90'], out.baselines.callCosts.map((c) => [c.name, fmtNs(c.medianNs), fmtNs(c.p10Ns), fmtNs(c.p90Ns)])));
+    parts.push(
+      textTable(
+        ['call', 'median', 'p10', 'p90'],
+        out.baselines.callCosts.map((c) => [c.name, fmtNs(c.medianNs), fmtNs(c.p10Ns), fmtNs(c.p90Ns)]),
+      ),
+    );
   }
   const targets = evaluateTargets(out.results, out.baselines.bufferCopy);
   if (targets.length) {
     parts.push('\nTargets (measured side by side in this run):');
-    parts.push(textTable(['target', 'placement', 'met', 'measured'], targets.map((t) => [t.name, t.placement, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO', t.measured])));
+    parts.push(
+      textTable(
+        ['target', 'placement', 'met', 'measured'],
+        targets.map((t) => [t.name, t.placement, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO', t.measured]),
+      ),
+    );
     const whys = targets.filter((t) => t.why).map((t) => `- ${t.name} (${t.placement}): ${t.why}`);
     if (whys.length) parts.push(`Why missed:\n${whys.join('\n')}`);
   }
   for (const s of out.skipped ?? []) parts.push(`\nSKIPPED ${s.transport}: ${s.reason}`);
   if (out.errors.length) {
     parts.push('\nFAILED sessions:');
-    for (const e of out.errors) parts.push(`  ${e.transport}${e.mode ? ` ${e.mode}` : ''}${e.wait ? ` ${e.wait}` : ''} ${e.pattern} (${e.placement.kind}): ${e.name}: ${e.message}`);
+    for (const e of out.errors)
+      parts.push(`  ${e.transport}${e.mode ? ` ${e.mode}` : ''}${e.wait ? ` ${e.wait}` : ''} ${e.pattern} (${e.placement.kind}): ${e.name}: ${e.message}`);
   }
   parts.push(`\n${out.results.length} figures in ${out.seconds.toFixed(0)} s.`);
   return parts.join('\n');

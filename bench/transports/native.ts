@@ -65,13 +65,15 @@ class Endpoint {
       if (w) w(line);
       else this.#lines.push(line);
     });
-    this.exited = new Promise((resolve) => child.on('close', (code, signal) => {
-      this.#closed = true;
-      const w = this.#waiter;
-      this.#waiter = null;
-      w?.(null);
-      resolve(signal ? null : code);
-    }));
+    this.exited = new Promise((resolve) =>
+      child.on('close', (code, signal) => {
+        this.#closed = true;
+        const w = this.#waiter;
+        this.#waiter = null;
+        w?.(null);
+        resolve(signal ? null : code);
+      }),
+    );
   }
 
   /** The next line; an error line or the end of the process is an exception. */

@@ -33,11 +33,16 @@ function readBig(v: DataView, f: FieldLayout, base: number, le: boolean, forceUn
   const o = base + f.offset;
   const signed = f.signed === true && !forceUnsigned;
   switch (f.size) {
-    case 1: return BigInt(signed ? v.getInt8(o) : v.getUint8(o));
-    case 2: return BigInt(signed ? v.getInt16(o, le) : v.getUint16(o, le));
-    case 4: return BigInt(signed ? v.getInt32(o, le) : v.getUint32(o, le));
-    case 8: return signed ? v.getBigInt64(o, le) : v.getBigUint64(o, le);
-    default: throw new Error(`unsupported field size ${f.size}`);
+    case 1:
+      return BigInt(signed ? v.getInt8(o) : v.getUint8(o));
+    case 2:
+      return BigInt(signed ? v.getInt16(o, le) : v.getUint16(o, le));
+    case 4:
+      return BigInt(signed ? v.getInt32(o, le) : v.getUint32(o, le));
+    case 8:
+      return signed ? v.getBigInt64(o, le) : v.getBigUint64(o, le);
+    default:
+      throw new Error(`unsupported field size ${f.size}`);
   }
 }
 
@@ -49,9 +54,12 @@ function readNumber(v: DataView, f: FieldLayout, base: number, le: boolean, forc
   const o = base + f.offset;
   const signed = f.signed === true && !forceUnsigned;
   switch (f.size) {
-    case 1: return signed ? v.getInt8(o) : v.getUint8(o);
-    case 2: return signed ? v.getInt16(o, le) : v.getUint16(o, le);
-    case 4: return signed ? v.getInt32(o, le) : v.getUint32(o, le);
+    case 1:
+      return signed ? v.getInt8(o) : v.getUint8(o);
+    case 2:
+      return signed ? v.getInt16(o, le) : v.getUint16(o, le);
+    case 4:
+      return signed ? v.getInt32(o, le) : v.getUint32(o, le);
     case 8: {
       const low = v.getUint32(le ? o : o + 4, le);
       const highAt = le ? o + 4 : o;
@@ -59,7 +67,8 @@ function readNumber(v: DataView, f: FieldLayout, base: number, le: boolean, forc
       const value = high * TWO_32 + low;
       return Number.isSafeInteger(value) ? value : Number.NaN;
     }
-    default: throw new Error(`unsupported field size ${f.size}`);
+    default:
+      throw new Error(`unsupported field size ${f.size}`);
   }
 }
 
@@ -83,19 +92,33 @@ function writeUnsigned(v: DataView, f: FieldLayout, base: number, le: boolean, v
   }
   const o = base + f.offset;
   switch (f.size) {
-    case 1: v.setUint8(o, value); break;
-    case 2: v.setUint16(o, value, le); break;
-    case 4: v.setUint32(o, value, le); break;
-    case 8: v.setBigUint64(o, BigInt(value), le); break;
-    default: throw new Error(`unsupported field size ${f.size}`);
+    case 1:
+      v.setUint8(o, value);
+      break;
+    case 2:
+      v.setUint16(o, value, le);
+      break;
+    case 4:
+      v.setUint32(o, value, le);
+      break;
+    case 8:
+      v.setBigUint64(o, BigInt(value), le);
+      break;
+    default:
+      throw new Error(`unsupported field size ${f.size}`);
   }
 }
 
 function writeSigned(v: DataView, f: FieldLayout, le: boolean, value: bigint): void {
   switch (f.size) {
-    case 4: v.setInt32(f.offset, Number(BigInt.asIntN(32, value)), le); break;
-    case 8: v.setBigInt64(f.offset, value, le); break;
-    default: throw new Error(`unsupported field size ${f.size}`);
+    case 4:
+      v.setInt32(f.offset, Number(BigInt.asIntN(32, value)), le);
+      break;
+    case 8:
+      v.setBigInt64(f.offset, value, le);
+      break;
+    default:
+      throw new Error(`unsupported field size ${f.size}`);
   }
 }
 

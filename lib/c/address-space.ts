@@ -255,7 +255,14 @@ export function restorePlaceholder(address: bigint): void {
   const c = libc();
   const k = c.abi.constants;
   // MAP_FIXED_NOREPLACE: if the kernel kept the old mapping this fails with EEXIST and changes nothing.
-  c.mmap(region.start, Number(region.end - region.start), k.PROT_READ | k.PROT_WRITE, k.MAP_PRIVATE | k.MAP_ANONYMOUS | k.MAP_FIXED_NOREPLACE | k.MAP_NORESERVE, -1, 0);
+  c.mmap(
+    region.start,
+    Number(region.end - region.start),
+    k.PROT_READ | k.PROT_WRITE,
+    k.MAP_PRIVATE | k.MAP_ANONYMOUS | k.MAP_FIXED_NOREPLACE | k.MAP_NORESERVE,
+    -1,
+    0,
+  );
 }
 
 function makeFree(region: Region): void {

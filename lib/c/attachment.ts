@@ -115,7 +115,9 @@ export class Attachment {
     this.#assertAttached('read');
     const range = checkByteRange(offset, length, state.size);
     if (range.length > MAX_LENGTH) {
-      throw new RangeError(`read: ${range.length} bytes is more than the largest Uint8Array Node ${process.version} makes (${MAX_LENGTH} bytes): read it in parts`);
+      throw new RangeError(
+        `read: ${range.length} bytes is more than the largest Uint8Array Node ${process.version} makes (${MAX_LENGTH} bytes): read it in parts`,
+      );
     }
     const copy = new Uint8Array(range.length);
     if (range.length > 0) libc().memcpyFrom(copy, state.address + BigInt(range.offset), range.length);

@@ -85,12 +85,7 @@ export function errnoError(context: CallContext, errnoValue = libc().errno()): S
  * An error the library raises without a failed C call: an errno-style code (EPIPE, EPROTO, ETIMEDOUT, ...) or
  * ERR_SHM_* (a detached attachment, a closed channel end). `operation` is the API call that raised it.
  */
-export function stateError(
-  code: string,
-  operation: string,
-  message: string,
-  extra: { shmid?: number; key?: number; cause?: unknown } = {},
-): ShmError {
+export function stateError(code: string, operation: string, message: string, extra: { shmid?: number; key?: number; cause?: unknown } = {}): ShmError {
   const errnoValue = code.startsWith('E') ? libc().abi.errno[code] : undefined;
   return new ShmError(`${code}: ${message}`, { code, errno: errnoValue, operation, ...extra });
 }

@@ -45,7 +45,8 @@ export function parse(command: Command, args: string[]) {
 
 /** A segment id: a decimal number 0..2^31-1. */
 export function parseId(text: string, command?: string): number {
-  if (!/^\d+$/.test(text) || Number(text) > 2 ** 31 - 1) throw new UsageError(`not a segment id: ${JSON.stringify(text)} (ids are decimal, as ipcs prints them)`, command);
+  if (!/^\d+$/.test(text) || Number(text) > 2 ** 31 - 1)
+    throw new UsageError(`not a segment id: ${JSON.stringify(text)} (ids are decimal, as ipcs prints them)`, command);
   return Number(text);
 }
 
@@ -59,13 +60,29 @@ export function parseKey(text: string, command?: string): number {
   return value | 0;
 }
 
-const SIZE_FACTORS: Record<string, number> = { '': 1, B: 1, K: 1024, KIB: 1024, KB: 1000, M: 1024 ** 2, MIB: 1024 ** 2, MB: 1e6, G: 1024 ** 3, GIB: 1024 ** 3, GB: 1e9, T: 1024 ** 4, TIB: 1024 ** 4, TB: 1e12 };
+const SIZE_FACTORS: Record<string, number> = {
+  '': 1,
+  B: 1,
+  K: 1024,
+  KIB: 1024,
+  KB: 1000,
+  M: 1024 ** 2,
+  MIB: 1024 ** 2,
+  MB: 1e6,
+  G: 1024 ** 3,
+  GIB: 1024 ** 3,
+  GB: 1e9,
+  T: 1024 ** 4,
+  TIB: 1024 ** 4,
+  TB: 1e12,
+};
 
 /** A size in bytes, with the suffixes ipcmk takes: 4096, 64K, 1M, 1MiB (1024-based), 1MB (1000-based). */
 export function parseSize(text: string, name: string, command?: string): number {
   const match = /^(\d+)\s*([a-z]*)$/i.exec(text);
   const factor = match ? SIZE_FACTORS[match[2].toUpperCase()] : undefined;
-  if (!match || factor === undefined) throw new UsageError(`${name} must be a number of bytes, optionally with K, M, G (1024) or KB, MB, GB (1000): got ${JSON.stringify(text)}`, command);
+  if (!match || factor === undefined)
+    throw new UsageError(`${name} must be a number of bytes, optionally with K, M, G (1024) or KB, MB, GB (1000): got ${JSON.stringify(text)}`, command);
   const value = Number(match[1]) * factor;
   if (!Number.isSafeInteger(value)) throw new UsageError(`${name} ${text} is too large`, command);
   return value;
@@ -80,7 +97,8 @@ export function parseCount(text: string, name: string, command?: string): number
 /** Permission bits in octal, as chmod and ipcmk -p take them: 640, 0640 or 0o640. */
 export function parseMode(text: string, command?: string): number {
   const digits = text.replace(/^0o/i, '');
-  if (!/^[0-7]{1,4}$/.test(digits) || parseInt(digits, 8) > 0o777) throw new UsageError(`mode must be octal permission bits such as 0640, got ${JSON.stringify(text)}`, command);
+  if (!/^[0-7]{1,4}$/.test(digits) || parseInt(digits, 8) > 0o777)
+    throw new UsageError(`mode must be octal permission bits such as 0640, got ${JSON.stringify(text)}`, command);
   return parseInt(digits, 8);
 }
 

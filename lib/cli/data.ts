@@ -33,7 +33,7 @@ const RANGE_HELP = `Options:
 
 export const cat: Command = {
   name: 'cat',
-  summary: 'write a segment\'s bytes to stdout',
+  summary: "write a segment's bytes to stdout",
   help: `Usage: sysv-shm cat <id> [--offset <n>] [--length <n>]
 
 Writes the segment's raw bytes to stdout, read through read-only attachments a
@@ -52,7 +52,7 @@ ${RANGE_HELP}`,
 
 export const hexdump: Command = {
   name: 'hexdump',
-  summary: 'show a segment\'s bytes like hexdump -C',
+  summary: "show a segment's bytes like hexdump -C",
   help: `Usage: sysv-shm hexdump <id> [--offset <n>] [--length <n>]
 
 Shows the segment's bytes as hexdump -C does: offset, 16 bytes in hex, the

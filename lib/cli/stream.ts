@@ -30,12 +30,7 @@ export function checkRange(size: number, offset: number, length: number | undefi
  * The next attachment is made before the previous one is detached, so that the segment never has zero attachments
  * from here: if it is removed meanwhile, it lives on until the read is over.
  */
-export async function readRange(
-  id: number,
-  offset: number,
-  length: number | undefined,
-  each: (chunk: Uint8Array) => Promise<void>,
-): Promise<void> {
+export async function readRange(id: number, offset: number, length: number | undefined, each: (chunk: Uint8Array) => Promise<void>): Promise<void> {
   const segment = Segment.fromId(id);
   let attachment: ReadOnlySegmentAttachment = segment.attach({ readOnly: true });
   try {

@@ -78,7 +78,7 @@ export function checkPath(path: unknown, name = 'path'): string {
 /** ftok uses only the low 8 bits of proj_id, and 0 is reserved; reject what C would silently truncate. */
 export function checkProjId(projId: unknown): number {
   if (typeof projId === 'string' && projId.length === 1) projId = projId.charCodeAt(0);
-  const value = requireInteger('projId', projId, '1..255 or a one-character string like C\'s \'A\'');
+  const value = requireInteger('projId', projId, "1..255 or a one-character string like C's 'A'");
   if (value < 1 || value > 255) {
     throw new RangeError(`projId must be 1..255 (ftok keeps only its low 8 bits and 0 is reserved), got ${value}`);
   }

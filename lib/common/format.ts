@@ -9,4 +9,3 @@ export function hexKey(key: number): string {
 export function octalMode(mode: number): string {
   return '0' + (mode & 0o777).toString(8).padStart(3, '0');
 }
-

@@ -32,13 +32,7 @@ export interface FutexSyscall {
    * restores it on the main thread only while its completion callback runs (not in later microtasks), so errno
    * is read inside that callback here and handed over as a plain number.
    */
-  callAsync(
-    uaddr: Pointer,
-    op: number,
-    val: number,
-    timeout: Uint8Array | null,
-    done: (result: SyscallResult, failure?: Error) => void,
-  ): void;
+  callAsync(uaddr: Pointer, op: number, val: number, timeout: Uint8Array | null, done: (result: SyscallResult, failure?: Error) => void): void;
 }
 
 let bound: FutexSyscall | undefined;

@@ -9,7 +9,7 @@ import { formatList, hexdumpLines, type ListView } from '../cli/format.js';
 export type Bytes = Segment | SegmentAttachment | ReadOnlySegmentAttachment | Attachment | ArrayBuffer | ArrayBufferView;
 
 /** Printed before the REPL output of an asynchronous helper (watch), and after: e.g. to redraw the prompt. */
-export type Printer = (text: string) => void
+export type Printer = (text: string) => void;
 
 /** How much hexdump() shows when no length is given. */
 export const HEXDUMP_DEFAULT_LENGTH = 1024;
@@ -77,7 +77,13 @@ export class Watch {
   #onStop: (watch: Watch) => void;
   #print: Printer;
 
-  constructor(target: Segment | SegmentAttachment | ReadOnlySegmentAttachment | number, intervalMs: number, options: WatchOptions, print: Printer, onStop: (watch: Watch) => void) {
+  constructor(
+    target: Segment | SegmentAttachment | ReadOnlySegmentAttachment | number,
+    intervalMs: number,
+    options: WatchOptions,
+    print: Printer,
+    onStop: (watch: Watch) => void,
+  ) {
     if (!Number.isFinite(intervalMs) || intervalMs < 1) throw new RangeError(`watch interval must be at least 1 ms, got ${intervalMs}`);
     const id = typeof target === 'number' ? target : target.id;
     this.id = id;

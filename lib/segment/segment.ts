@@ -284,9 +284,14 @@ export class Segment {
     const deadline = Date.now() + timeoutMs;
     while (this.stat().attached < count) {
       if (Date.now() >= deadline) {
-        throw stateError('ETIMEDOUT', 'Segment.removeOnceAttached', `segment ${this.id}: ${this.stat().attached} of ${count} attachments after ${timeoutMs} ms; not removed`, {
-          shmid: this.id,
-        });
+        throw stateError(
+          'ETIMEDOUT',
+          'Segment.removeOnceAttached',
+          `segment ${this.id}: ${this.stat().attached} of ${count} attachments after ${timeoutMs} ms; not removed`,
+          {
+            shmid: this.id,
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }

@@ -18,15 +18,7 @@
 import { writeFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  TARGETS,
-  UNAVAILABLE,
-  compareDescriptions,
-  probeTarget,
-  renderRegistry,
-  renderTargetFile,
-  type TargetConfig,
-} from './probe-runner.js';
+import { TARGETS, UNAVAILABLE, compareDescriptions, probeTarget, renderRegistry, renderTargetFile, type TargetConfig } from './probe-runner.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = join(ROOT, 'lib', 'abi', 'targets');

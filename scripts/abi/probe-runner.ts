@@ -52,20 +52,104 @@ const TIME64 = ['-D_TIME_BITS=64', '-D_FILE_OFFSET_BITS=64'];
 export const TARGETS: readonly TargetConfig[] = [
   { name: 'linux-x64-gnu', arch: 'x64', libc: 'glibc', cc: 'cc', flags: [], libcPackage: 'libc6-dev', kernelPackage: 'linux-libc-dev' },
   {
-    name: 'linux-x64-musl', arch: 'x64', libc: 'musl', cc: 'musl-gcc', flags: [], libcPackage: 'musl-dev', kernelPackage: 'linux-libc-dev',
+    name: 'linux-x64-musl',
+    arch: 'x64',
+    libc: 'musl',
+    cc: 'musl-gcc',
+    flags: [],
+    libcPackage: 'musl-dev',
+    kernelPackage: 'linux-libc-dev',
     kernelHeaderDirs: { linux: '/usr/include/linux', asm: '/usr/include/x86_64-linux-gnu/asm', 'asm-generic': '/usr/include/asm-generic' },
   },
-  { name: 'linux-arm64-gnu', arch: 'arm64', libc: 'glibc', cc: 'aarch64-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-arm64-cross', kernelPackage: 'linux-libc-dev-arm64-cross' },
-  { name: 'linux-arm-gnu', arch: 'arm', libc: 'glibc', cc: 'arm-linux-gnueabihf-gcc', flags: [], libcPackage: 'libc6-dev-armhf-cross', kernelPackage: 'linux-libc-dev-armhf-cross' },
-  { name: 'linux-arm-gnu-time64', arch: 'arm', libc: 'glibc', cc: 'arm-linux-gnueabihf-gcc', flags: TIME64, libcPackage: 'libc6-dev-armhf-cross', kernelPackage: 'linux-libc-dev-armhf-cross' },
-  { name: 'linux-ia32-gnu', arch: 'ia32', libc: 'glibc', cc: 'i686-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-i386-cross', kernelPackage: 'linux-libc-dev-i386-cross' },
-  { name: 'linux-ia32-gnu-time64', arch: 'ia32', libc: 'glibc', cc: 'i686-linux-gnu-gcc', flags: TIME64, libcPackage: 'libc6-dev-i386-cross', kernelPackage: 'linux-libc-dev-i386-cross' },
-  { name: 'linux-riscv64-gnu', arch: 'riscv64', libc: 'glibc', cc: 'riscv64-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-riscv64-cross', kernelPackage: 'linux-libc-dev-riscv64-cross' },
-  { name: 'linux-ppc64-gnu', arch: 'ppc64', libc: 'glibc', cc: 'powerpc64le-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-ppc64el-cross', kernelPackage: 'linux-libc-dev-ppc64el-cross' },
-  { name: 'linux-s390x-gnu', arch: 's390x', libc: 'glibc', cc: 's390x-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-s390x-cross', kernelPackage: 'linux-libc-dev-s390x-cross' },
-  { name: 'linux-mips64el-gnu', arch: 'mips64el', libc: 'glibc', cc: 'mips64el-linux-gnuabi64-gcc', flags: [], libcPackage: 'libc6-dev-mips64el-cross', kernelPackage: 'linux-libc-dev-mips64el-cross' },
   {
-    name: 'linux-loong64-gnu', arch: 'loong64', libc: 'glibc', cc: 'loongarch64-linux-gnu-gcc', flags: [], libcPackage: 'libc6-dev-loong64-cross', kernelPackage: 'linux-libc-dev-loong64-cross',
+    name: 'linux-arm64-gnu',
+    arch: 'arm64',
+    libc: 'glibc',
+    cc: 'aarch64-linux-gnu-gcc',
+    flags: [],
+    libcPackage: 'libc6-dev-arm64-cross',
+    kernelPackage: 'linux-libc-dev-arm64-cross',
+  },
+  {
+    name: 'linux-arm-gnu',
+    arch: 'arm',
+    libc: 'glibc',
+    cc: 'arm-linux-gnueabihf-gcc',
+    flags: [],
+    libcPackage: 'libc6-dev-armhf-cross',
+    kernelPackage: 'linux-libc-dev-armhf-cross',
+  },
+  {
+    name: 'linux-arm-gnu-time64',
+    arch: 'arm',
+    libc: 'glibc',
+    cc: 'arm-linux-gnueabihf-gcc',
+    flags: TIME64,
+    libcPackage: 'libc6-dev-armhf-cross',
+    kernelPackage: 'linux-libc-dev-armhf-cross',
+  },
+  {
+    name: 'linux-ia32-gnu',
+    arch: 'ia32',
+    libc: 'glibc',
+    cc: 'i686-linux-gnu-gcc',
+    flags: [],
+    libcPackage: 'libc6-dev-i386-cross',
+    kernelPackage: 'linux-libc-dev-i386-cross',
+  },
+  {
+    name: 'linux-ia32-gnu-time64',
+    arch: 'ia32',
+    libc: 'glibc',
+    cc: 'i686-linux-gnu-gcc',
+    flags: TIME64,
+    libcPackage: 'libc6-dev-i386-cross',
+    kernelPackage: 'linux-libc-dev-i386-cross',
+  },
+  {
+    name: 'linux-riscv64-gnu',
+    arch: 'riscv64',
+    libc: 'glibc',
+    cc: 'riscv64-linux-gnu-gcc',
+    flags: [],
+    libcPackage: 'libc6-dev-riscv64-cross',
+    kernelPackage: 'linux-libc-dev-riscv64-cross',
+  },
+  {
+    name: 'linux-ppc64-gnu',
+    arch: 'ppc64',
+    libc: 'glibc',
+    cc: 'powerpc64le-linux-gnu-gcc',
+    flags: [],
+    libcPackage: 'libc6-dev-ppc64el-cross',
+    kernelPackage: 'linux-libc-dev-ppc64el-cross',
+  },
+  {
+    name: 'linux-s390x-gnu',
+    arch: 's390x',
+    libc: 'glibc',
+    cc: 's390x-linux-gnu-gcc',
+    flags: [],
+    libcPackage: 'libc6-dev-s390x-cross',
+    kernelPackage: 'linux-libc-dev-s390x-cross',
+  },
+  {
+    name: 'linux-mips64el-gnu',
+    arch: 'mips64el',
+    libc: 'glibc',
+    cc: 'mips64el-linux-gnuabi64-gcc',
+    flags: [],
+    libcPackage: 'libc6-dev-mips64el-cross',
+    kernelPackage: 'linux-libc-dev-mips64el-cross',
+  },
+  {
+    name: 'linux-loong64-gnu',
+    arch: 'loong64',
+    libc: 'glibc',
+    cc: 'loongarch64-linux-gnu-gcc',
+    flags: [],
+    libcPackage: 'libc6-dev-loong64-cross',
+    kernelPackage: 'linux-libc-dev-loong64-cross',
     chroot: DEBIAN13,
   },
 ];
@@ -170,7 +254,10 @@ interface Workspace {
 
 class Compiler {
   private n = 0;
-  constructor(private readonly ws: Workspace, private readonly flags: string[]) {}
+  constructor(
+    private readonly ws: Workspace,
+    private readonly flags: string[],
+  ) {}
 
   private run(defines: string[], extra: string[], out: string): void {
     const [file, ...pre] = this.ws.command;
@@ -214,12 +301,36 @@ function chrootCommand(root: string): string[] {
 
 const STRUCT_FIELDS = {
   ipc_perm: ['key', 'uid', 'gid', 'cuid', 'cgid', 'mode', 'seq'],
-  shmid_ds: ['shm_perm', 'shm_segsz', 'shm_atime', 'shm_atime_high', 'shm_dtime', 'shm_dtime_high', 'shm_ctime', 'shm_ctime_high', 'shm_cpid', 'shm_lpid', 'shm_nattch'],
+  shmid_ds: [
+    'shm_perm',
+    'shm_segsz',
+    'shm_atime',
+    'shm_atime_high',
+    'shm_dtime',
+    'shm_dtime_high',
+    'shm_ctime',
+    'shm_ctime_high',
+    'shm_cpid',
+    'shm_lpid',
+    'shm_nattch',
+  ],
   shminfo: ['shmmax', 'shmmin', 'shmmni', 'shmseg', 'shmall'],
   shm_info: ['used_ids', 'shm_tot', 'shm_rss', 'shm_swp', 'swap_attempts', 'swap_successes'],
   timespec: ['tv_sec', 'tv_nsec'],
   ipc64_perm: ['key', 'uid', 'gid', 'cuid', 'cgid', 'mode', 'seq'],
-  shmid64_ds: ['shm_perm', 'shm_segsz', 'shm_atime', 'shm_atime_high', 'shm_dtime', 'shm_dtime_high', 'shm_ctime', 'shm_ctime_high', 'shm_cpid', 'shm_lpid', 'shm_nattch'],
+  shmid64_ds: [
+    'shm_perm',
+    'shm_segsz',
+    'shm_atime',
+    'shm_atime_high',
+    'shm_dtime',
+    'shm_dtime_high',
+    'shm_ctime',
+    'shm_ctime_high',
+    'shm_cpid',
+    'shm_lpid',
+    'shm_nattch',
+  ],
 } as const;
 
 type StructName = keyof typeof STRUCT_FIELDS;
@@ -253,8 +364,12 @@ function prefixed(nums: Map<string, number>, prefix: string): Map<string, number
 function dpkgVersion(pkg: string, root = '/'): string | undefined {
   try {
     const admindir = join(root, 'var', 'lib', 'dpkg');
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Version} is dpkg-query's format, not JavaScript's
-    return execFileSync('dpkg-query', [`--admindir=${admindir}`, '-W', '-f=${Version}', pkg], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || undefined;
+    return (
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Version} is dpkg-query's format, not JavaScript's
+      execFileSync('dpkg-query', [`--admindir=${admindir}`, '-W', '-f=${Version}', pkg], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -443,12 +558,13 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
     const glibc = libc.nums.has('info.glibc_major') ? `glibc ${num('info.glibc_major')}.${num('info.glibc_minor')}` : undefined;
     const libcPkg = dpkgVersion(config.libcPackage, root);
     const musl = config.libc === 'musl' ? `musl ${libcPkg?.replace(/-.*$/, '') ?? '?'}` : undefined;
-    const kv = kernel.nums.get('info.linux_version_major') !== undefined
-      ? `${kernel.nums.get('info.linux_version_major')}.${kernel.nums.get('info.linux_version_patchlevel')}.${kernel.nums.get('info.linux_version_sublevel')}`
-      : (() => {
-          const c = kernel.nums.get('info.linux_version_code') ?? 0;
-          return `${c >> 16}.${(c >> 8) & 255}.${c & 255}`;
-        })();
+    const kv =
+      kernel.nums.get('info.linux_version_major') !== undefined
+        ? `${kernel.nums.get('info.linux_version_major')}.${kernel.nums.get('info.linux_version_patchlevel')}.${kernel.nums.get('info.linux_version_sublevel')}`
+        : (() => {
+            const c = kernel.nums.get('info.linux_version_code') ?? 0;
+            return `${c >> 16}.${(c >> 8) & 255}.${c & 255}`;
+          })();
     const kernelPkg = dpkgVersion(config.kernelPackage, root);
     const ccName = options.cc ?? config.cc;
     const where = root === '/' ? '' : ` in a Debian ${readFileSync(join(root, 'etc', 'debian_version'), 'utf8').trim()} chroot`;

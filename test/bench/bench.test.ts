@@ -80,7 +80,9 @@ describe('bench sweep', () => {
       }
     }
     // every transport with every pattern, mode and wait it has, every size
-    const keys = new Set(json.results.map((r) => `${r.transport}/${r.mode ?? ''}/${r.pattern}/${r.pattern === 'pingpong' ? (r.wait ?? '') : ''}/${r.messageSize}`));
+    const keys = new Set(
+      json.results.map((r) => `${r.transport}/${r.mode ?? ''}/${r.pattern}/${r.pattern === 'pingpong' ? (r.wait ?? '') : ''}/${r.messageSize}`),
+    );
     expect(keys.size).toBe(json.results.length);
     // throughput: shm and c-ring in two modes, stdio, pipe, fifo, unix, worker; at two sizes
     expect(json.results.filter((r) => r.pattern === 'throughput')).toHaveLength((2 + 2 + 5) * 2);
@@ -146,8 +148,19 @@ describe('integrity checks', () => {
     const bare = await runSweep({ ...corrupt, transports: ['c-bare', 'js-bare'], patterns: ['pingpong'], waits: ['futex', 'spin'] });
     expect(failures(bare).map((e) => `${e.transport} ${e.wait}`)).toEqual(['c-bare futex', 'c-bare spin', 'js-bare spin']);
     // the verification repetition of 4 KiB has 2048 messages: flip one in a timed repetition, which no checksum covers
-    const late = await runSweep({ ...corrupt, transports: ['shm', 'c-ring'], patterns: ['throughput'], modes: ['zero-copy'], waits: ['hybrid'], corrupt: { message: 2048 + 40 } });
-    expect(failures(late).map((e) => e.message).join('\n')).toMatch(/payload bytes differ/);
+    const late = await runSweep({
+      ...corrupt,
+      transports: ['shm', 'c-ring'],
+      patterns: ['throughput'],
+      modes: ['zero-copy'],
+      waits: ['hybrid'],
+      corrupt: { message: 2048 + 40 },
+    });
+    expect(
+      failures(late)
+        .map((e) => e.message)
+        .join('\n'),
+    ).toMatch(/payload bytes differ/);
     expect(late.errors).toHaveLength(2);
   });
 });
@@ -204,7 +217,17 @@ describe('the C ring speaks the channel protocol', () => {
         const fromDriver = reader(driver.stdout!);
         const ready = JSON.parse(await fromDriver()) as { type: string; id: number };
         expect(ready.type).toBe('ready');
-        const spec: SessionSpec = { transport: 'shm', mode, pattern, wait: 'hybrid', sizes: [size], repeat: 1, repSeconds: 0.005, placement: { kind: 'unpinned', cpus: null, tool: null }, tmpdir: dir };
+        const spec: SessionSpec = {
+          transport: 'shm',
+          mode,
+          pattern,
+          wait: 'hybrid',
+          sizes: [size],
+          repeat: 1,
+          repSeconds: 0.005,
+          placement: { kind: 'unpinned', cpus: null, tool: null },
+          tmpdir: dir,
+        };
         const [cmd, args] = sessionCommand('--peer', { spec, extra: { id: ready.id } }, null);
         peer = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
         const back = Number(await reader(peer.stdio[3] as Readable)());
@@ -241,10 +264,15 @@ describe('rounds', () => {
   });
 
   it('merges the rounds of a figure: the median of every repetition, each round kept', () => {
-    const merged = mergeRounds([result({ bytesPerSec: 15, perRepeat: [10, 20] }), result({ bytesPerSec: 35, perRepeat: [30, 40] }), result({ bytesPerSec: 55, perRepeat: [50, 60] })]);
+    const merged = mergeRounds([
+      result({ bytesPerSec: 15, perRepeat: [10, 20] }),
+      result({ bytesPerSec: 35, perRepeat: [30, 40] }),
+      result({ bytesPerSec: 55, perRepeat: [50, 60] }),
+    ]);
     expect(merged).toMatchObject({ bytesPerSec: 35, repeats: 6, rounds: 3, perRound: [15, 35, 55], perRepeat: [10, 20, 30, 40, 50, 60] });
     expect(merged.messagesPerSec).toBeCloseTo(35 / 1024);
-    const rtt = (p50: number, p99: number) => result({ pattern: 'pingpong', bytesPerSec: undefined, messagesPerSec: undefined, rttNs: { p50, p99, mean: p50 }, perRepeat: [p50] });
+    const rtt = (p50: number, p99: number) =>
+      result({ pattern: 'pingpong', bytesPerSec: undefined, messagesPerSec: undefined, rttNs: { p50, p99, mean: p50 }, perRepeat: [p50] });
     expect(mergeRounds([rtt(100, 200), rtt(300, 900), rtt(200, 400)]).rttNs).toEqual({ p50: 200, p99: 400, mean: 200 });
   });
 
@@ -263,7 +291,12 @@ describe('rounds', () => {
     expect(out.results).toHaveLength(2);
     for (const r of out.results) expect(r).toMatchObject({ rounds: 2, repeats: 2, perRound: [expect.any(Number), expect.any(Number)] });
     const rounds = [...new Set(order.filter((l) => /round/.test(l)))];
-    expect(rounds).toEqual(['c-ring futex pingpong (unpinned), round 1/2', 'shm futex pingpong (unpinned), round 1/2', 'c-ring futex pingpong (unpinned), round 2/2', 'shm futex pingpong (unpinned), round 2/2']);
+    expect(rounds).toEqual([
+      'c-ring futex pingpong (unpinned), round 1/2',
+      'shm futex pingpong (unpinned), round 1/2',
+      'c-ring futex pingpong (unpinned), round 2/2',
+      'shm futex pingpong (unpinned), round 2/2',
+    ]);
   });
 });
 

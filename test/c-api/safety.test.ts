@@ -158,7 +158,9 @@ describe('segments larger than an ArrayBuffer may be', () => {
     if (size > (results.maxLength as number)) {
       // Node 20: at most 4 GiB per ArrayBuffer (koffi used to abort the process here).
       for (const key of ['whole', 'bytes', 'dataView', 'nodeBuffer']) {
-        expect(results[key], key).toMatch(/^RangeError: segment \d+ has 5368709120 bytes, more than the largest ArrayBuffer Node v[\d.]+ makes \(\d+ bytes\): use attachment.window/);
+        expect(results[key], key).toMatch(
+          /^RangeError: segment \d+ has 5368709120 bytes, more than the largest ArrayBuffer Node v[\d.]+ makes \(\d+ bytes\): use attachment.window/,
+        );
       }
     } else {
       expect(results).toMatchObject({ whole: `ok ${size}`, bytes: `ok ${size}`, dataView: `ok ${size}`, nodeBuffer: `ok ${size}` });

@@ -4,7 +4,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -288,7 +300,10 @@ describe('sysv-shm cat, hexdump, write', () => {
     removeAfterTest(segment.id);
     const tooBig = cli(['write', segment.id, '--offset', '10', '-v'], { input: 'more than six' });
     expect(tooBig.status).toBe(1);
-    expectOneLineError(tooBig, /^sysv-shm write: RangeError: the data does not fit: stdin has more than the 6 bytes from offset 10 to the end of the segment \(16 bytes\); nothing was written/);
+    expectOneLineError(
+      tooBig,
+      /^sysv-shm write: RangeError: the data does not fit: stdin has more than the 6 bytes from offset 10 to the end of the segment \(16 bytes\); nothing was written/,
+    );
     expect(cli(['cat', segment.id]).raw).toEqual(Buffer.alloc(16));
     expect(cli(['cat', segment.id, '--length', '17']).status).toBe(1);
     for (const args of [['cat'], ['cat', 'x1'], ['hexdump', segment.id, '--offset', 'ten'], ['write', segment.id, segment.id]]) {
@@ -395,12 +410,27 @@ describe('sysv-shm cat, hexdump, write: any size, in bounded memory', () => {
     const entryPoints = readdirSync(lib, { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts'))
       .map((file) => join(lib, file));
-    await build({ entryPoints, outdir: join(out, 'lib'), outbase: lib, format: 'esm', platform: 'node', target: `node${process.versions.node}`, logLevel: 'error' });
+    await build({
+      entryPoints,
+      outdir: join(out, 'lib'),
+      outbase: lib,
+      format: 'esm',
+      platform: 'node',
+      target: `node${process.versions.node}`,
+      logLevel: 'error',
+    });
     writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
     symlinkSync(join(ROOT, 'node_modules'), join(out, 'node_modules')); // koffi
     builtMain = join(out, 'lib/cli/main.js');
     peakPreload = join(out, 'report-peak-memory.js');
-    await build({ entryPoints: [PEAK_PRELOAD_SOURCE], outfile: peakPreload, format: 'esm', platform: 'node', target: `node${process.versions.node}`, logLevel: 'error' });
+    await build({
+      entryPoints: [PEAK_PRELOAD_SOURCE],
+      outfile: peakPreload,
+      format: 'esm',
+      platform: 'node',
+      target: `node${process.versions.node}`,
+      logLevel: 'error',
+    });
   }, 120_000);
 
   afterAll(() => {
@@ -494,7 +524,9 @@ describe('sysv-shm cat, hexdump, write: any size, in bounded memory', () => {
     expect(run.status).toBe(1);
     expectOneLineError(
       { status: run.status, stdout: run.stdout, stderr: run.stderr, raw: Buffer.from(run.stdout) },
-      new RegExp(`^sysv-shm write: RangeError: the data does not fit: stdin has more than the ${(1 << 20) - 100} bytes from offset 100 to the end of the segment \\(${1 << 20} bytes\\); nothing was written\\n$`),
+      new RegExp(
+        `^sysv-shm write: RangeError: the data does not fit: stdin has more than the ${(1 << 20) - 100} bytes from offset 100 to the end of the segment \\(${1 << 20} bytes\\); nothing was written\\n$`,
+      ),
     );
     const check = segment.attach({ readOnly: true });
     try {
@@ -527,7 +559,9 @@ describe('sysv-shm cat, hexdump, write: any size, in bounded memory', () => {
     for (const shell of [`{ ${write}; } < "$4"`, `cat "$4" | { ${write}; }`]) {
       const run = spawnSync('sh', ['-c', shell, process.execPath, MAIN, String(segment.id), String(offset), input], { cwd: ROOT, env: env(), timeout: 60_000 });
       expect(run.error).toBeUndefined();
-      expect(run.stderr.toString(), shell).toMatch(/^sysv-shm write: RangeError: the data does not fit: stdin has more than the 3096 bytes from offset 1000 .*; nothing was written\nstatus 1\n$/);
+      expect(run.stderr.toString(), shell).toMatch(
+        /^sysv-shm write: RangeError: the data does not fit: stdin has more than the 3096 bytes from offset 1000 .*; nothing was written\nstatus 1\n$/,
+      );
       expect(run.stdout.equals(tooMuch.subarray(room + 1)), `${shell}: the rest of stdin`).toBe(true);
       expect(cli(['cat', segment.id]).raw.equals(after), `${shell}: nothing written`).toBe(true);
     }
@@ -583,7 +617,14 @@ describe('sysv-shm usage', () => {
   });
 
   it('repl starts the REPL: the library and Channel, wait, notify in scope; leaving removes what it created', () => {
-    const run = cli(['repl'], { input: ["const s = Segment.create({ size: 64 }); console.log('ID', s.id)", "console.log('SCOPE', typeof Channel, typeof wait, typeof notify, typeof shm.shmget)", '.exit', ''].join('\n') });
+    const run = cli(['repl'], {
+      input: [
+        "const s = Segment.create({ size: 64 }); console.log('ID', s.id)",
+        "console.log('SCOPE', typeof Channel, typeof wait, typeof notify, typeof shm.shmget)",
+        '.exit',
+        '',
+      ].join('\n'),
+    });
     expect(run.status, run.stderr).toBe(0);
     const id = removeAfterTest(Number(/ID (\d+)/.exec(run.stdout)![1]));
     expect(run.stdout).toContain('SCOPE function function function function');
@@ -598,7 +639,11 @@ describe('sysv-shm usage', () => {
     attachment.write(randomBytes(4 << 20)); // hexdump prints every line: megabytes wait when head leaves
     attachment.detach();
     for (const command of ['cat', 'hexdump']) {
-      const out = execFileSync('sh', ['-c', `node --import tsx ${MAIN} ${command} ${segment.id} | head -c 10 | wc -c`], { cwd: ROOT, encoding: 'utf8', env: env() });
+      const out = execFileSync('sh', ['-c', `node --import tsx ${MAIN} ${command} ${segment.id} | head -c 10 | wc -c`], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: env(),
+      });
       expect(out, command).toMatch(/^10\n/);
       expect(procRow(segment.id)?.nattch).toBe(0);
     }

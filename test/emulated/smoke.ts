@@ -32,7 +32,7 @@ const abi = getAbi();
 console.log(`smoke: node ${process.version} ${process.arch}, ABI ${abi.target}, shmctl symbol ${abi.symbols.shmctl}`);
 if (expectedTarget) check('ABI target', abi.target, expectedTarget);
 
-const key = (0x5e00_0000 | (process.pid & 0xffffff)) | 0;
+const key = 0x5e00_0000 | (process.pid & 0xffffff) | 0;
 const id = shmget(key, SIZE, IPC_CREAT | IPC_EXCL | 0o640);
 try {
   const writer = shmat(id);

@@ -51,7 +51,10 @@ describe('SIGKILL anywhere in a producer/consumer pair', () => {
       }
       if (victimIsProducer && consumerOpened) outcomes.survivorSawEpipe++;
       expect(survivor.ms).toBeLessThan(10_000);
-      expect(readProcShm()!.some((r) => r.shmid === id), `run ${run}: segment ${id} left`).toBe(false);
+      expect(
+        readProcShm()!.some((r) => r.shmid === id),
+        `run ${run}: segment ${id} left`,
+      ).toBe(false);
     }
     expect(outcomes.survivorSawEpipe).toBeGreaterThanOrEqual(RUNS / 2); // most kills landed mid-stream
     console.log(`kill test: ${JSON.stringify(outcomes)}`);

@@ -41,7 +41,10 @@ class Create implements Cmd {
 }
 
 class Attach implements Cmd {
-  constructor(readonly index: number, readonly readOnly: boolean) {}
+  constructor(
+    readonly index: number,
+    readonly readOnly: boolean,
+  ) {}
   check = (m: Readonly<Model>) => m.segments.length > 0;
   run(m: Model, r: Real) {
     const [segment, i] = pick(m.segments, this.index)!;
@@ -57,7 +60,11 @@ class Attach implements Cmd {
 }
 
 class Write implements Cmd {
-  constructor(readonly index: number, readonly offset: number, readonly bytes: Uint8Array) {}
+  constructor(
+    readonly index: number,
+    readonly offset: number,
+    readonly bytes: Uint8Array,
+  ) {}
   check = (m: Readonly<Model>) => m.attachments.length > 0;
   run(m: Model, r: Real) {
     const [attachment, i] = pick(m.attachments, this.index)!;

@@ -27,7 +27,8 @@ const nodes = new Map<number, string>();
 
 function sh(command: string, args: string[], cwd: string): string {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: TIMEOUT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}) in ${cwd}:\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}) in ${cwd}:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
 
@@ -64,7 +65,13 @@ afterAll(() => {
 
 /** Runs a file of a consumer project with the Node of `major`, without tsx or any loader. */
 function runWith(major: number, file: string, args: string[] = [], input?: string) {
-  const result = spawnSync(nodes.get(major)!, [file, ...args], { cwd: dirname(file), encoding: 'utf8', input, timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '', LC_ALL: 'C' } });
+  const result = spawnSync(nodes.get(major)!, [file, ...args], {
+    cwd: dirname(file),
+    encoding: 'utf8',
+    input,
+    timeout: 60_000,
+    env: { ...process.env, NODE_OPTIONS: '', LC_ALL: 'C' },
+  });
   return { status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
 }
 
@@ -81,11 +88,26 @@ describe('the tarball', () => {
     const js = entries.filter((f) => f.startsWith('dist/') && f.endsWith('.js'));
     expect(js.length).toBeGreaterThan(5);
     for (const file of js) expect(entries, `declarations for ${file}`).toContain(file.replace(/\.js$/, '.d.ts'));
-    for (const file of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'SECURITY.md', 'bin/sysv-shm.js', 'dist/lib/index.js', 'dist/lib/cli/main.js', 'docs/api.md']) {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+      'SECURITY.md',
+      'bin/sysv-shm.js',
+      'dist/lib/index.js',
+      'dist/lib/cli/main.js',
+      'docs/api.md',
+    ]) {
       expect(entries).toContain(file);
     }
     for (const file of entries) {
-      expect(file.startsWith('dist/lib/') || file.startsWith('docs/') || ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'SECURITY.md', 'bin/sysv-shm.js'].includes(file), file).toBe(true);
+      expect(
+        file.startsWith('dist/lib/') ||
+          file.startsWith('docs/') ||
+          ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'SECURITY.md', 'bin/sysv-shm.js'].includes(file),
+        file,
+      ).toBe(true);
       if (file.endsWith('.ts')) expect(file.endsWith('.d.ts'), file).toBe(true);
     }
   });
@@ -119,12 +141,24 @@ describe('the tarball', () => {
 describe.each(SUPPORTED_MAJORS as number[])('installed, on Node %i with plain node', (major) => {
   it('an ES module project imports it, uses the C layer, Segment and Channel, a worker attaches too, and it exits cleanly', () => {
     const results = childResults<Record<string, unknown>>(runWith(major, join(apps, 'esm/esm-app.mjs')));
-    expect(results).toEqual({ read: 'from esm', segsz: 5000, message: 'over the channel', fromWorker: 'from esm', node: expect.stringMatching(new RegExp(`^${major}\\.`)) });
+    expect(results).toEqual({
+      read: 'from esm',
+      segsz: 5000,
+      message: 'over the channel',
+      fromWorker: 'from esm',
+      node: expect.stringMatching(new RegExp(`^${major}\\.`)),
+    });
   });
 
   it('a CommonJS project require()s it, with the same classes (instanceof ShmError), and exits cleanly', () => {
     const results = childResults<Record<string, unknown>>(runWith(major, join(apps, 'cjs/cjs-app.cjs')));
-    expect(results).toEqual({ read: 'from cjs', fromWorker: 'from cjs', nattch: 2, error: { isShmError: true, code: 'EINVAL' }, node: expect.stringMatching(new RegExp(`^${major}\\.`)) });
+    expect(results).toEqual({
+      read: 'from cjs',
+      fromWorker: 'from cjs',
+      nattch: 2,
+      error: { isShmError: true, code: 'EINVAL' },
+      node: expect.stringMatching(new RegExp(`^${major}\\.`)),
+    });
   });
 
   it("the README's first example runs as it is", () => {
@@ -166,10 +200,18 @@ describe('TypeScript consumers', () => {
     copyFileSync(join(FIXTURES, 'consumer.mts'), join(dir, 'consumer.ts'));
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        files: ['consumer.ts'],
+      }),
     );
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--traceResolution'], { cwd: dir, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+    const result = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--traceResolution'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(result.stdout.split('\n').filter((line) => /error TS/.test(line))).toEqual([]);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/Module name 'sysv-shm' was successfully resolved to '[^']*node_modules\/sysv-shm\/dist\/lib\/index\.d\.ts'/);

@@ -6,21 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  IPC_CREAT,
-  IPC_EXCL,
-  IPC_PRIVATE,
-  IPC_SET,
-  IPC_STAT,
-  SHM_DEST,
-  SHM_RDONLY,
-  ShmError,
-  ftok,
-  shmat,
-  shmctl,
-  shmdt,
-  shmget,
-} from '../../lib/index.js';
+import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, IPC_SET, IPC_STAT, SHM_DEST, SHM_RDONLY, ShmError, ftok, shmat, shmctl, shmdt, shmget } from '../../lib/index.js';
 import { readProcShm } from '../../lib/internal.js';
 import { procRow, removeAfterTest } from '../support/segments.js';
 import { catchError } from '../support/errors.js';
@@ -236,7 +222,14 @@ describe('C peers: C writes, we read', () => {
     expect(a.size).toBe(20_000);
     const view = new Uint8Array(a.buffer);
     expect(view.length).toBe(20_000);
-    expect(readPattern(view)).toEqual({ magic: MAGIC, length: 20_000 - HEADER, seed: 3, stored: Number(c.out.checksum), computed: Number(c.out.checksum), firstBad: -1 });
+    expect(readPattern(view)).toEqual({
+      magic: MAGIC,
+      length: 20_000 - HEADER,
+      seed: 3,
+      stored: Number(c.out.checksum),
+      computed: Number(c.out.checksum),
+      firstBad: -1,
+    });
     expect(shmctl(id, IPC_STAT).perm.key).toBe(IPC_PRIVATE);
     shmdt(a);
   });

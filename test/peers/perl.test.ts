@@ -18,7 +18,9 @@ function perl(code: string): string {
 describe.runIf(available)('Perl IPC::SharedMem as a peer', () => {
   it('Perl creates by key and writes; we open by key at the real size and read', () => {
     const key = uniqueKey();
-    const id = Number(perl(`my $s = IPC::SharedMem->new(${key}, 777, S_IRUSR|S_IWUSR|IPC_CREAT|IPC_EXCL) or die $!; $s->write("from perl", 0, 9) or die $!; print $s->id;`));
+    const id = Number(
+      perl(`my $s = IPC::SharedMem->new(${key}, 777, S_IRUSR|S_IWUSR|IPC_CREAT|IPC_EXCL) or die $!; $s->write("from perl", 0, 9) or die $!; print $s->id;`),
+    );
     removeAfterTest(id);
     const segment = Segment.open(key);
     expect(segment.id).toBe(id);

@@ -19,11 +19,13 @@ function python(code: string): string {
 describe.runIf(available)('python3-sysv-ipc as a peer', () => {
   it('Python creates by key and writes; we open at the real size and read', () => {
     const key = uniqueKey();
-    const id = Number(python(`
+    const id = Number(
+      python(`
 import sysv_ipc
 m = sysv_ipc.SharedMemory(${key}, sysv_ipc.IPC_CREX, mode=0o640, size=3000)
 m.write(b"from python")
-print(m.id)`));
+print(m.id)`),
+    );
     removeAfterTest(id);
     const segment = Segment.open(key);
     expect(segment.id).toBe(id);
@@ -47,7 +49,15 @@ print(json.dumps({"id": m.id, "size": m.size, "mode": m.mode, "data": m.read(9).
   "nattch": m.number_attached, "cpid": m.creator_pid, "key": m.key}))
 m.remove()`),
     );
-    expect(seen).toEqual({ id: segment.id, size: 5000, mode: 0o644, data: 'from node', nattch: 2 /* ours and Python's own: SharedMemory() attaches */, cpid: process.pid, key });
+    expect(seen).toEqual({
+      id: segment.id,
+      size: 5000,
+      mode: 0o644,
+      data: 'from node',
+      nattch: 2 /* ours and Python's own: SharedMemory() attaches */,
+      cpid: process.pid,
+      key,
+    });
     expect(segment.stat().markedForRemoval).toBe(true);
     a.detach();
     expect(procRow(segment.id)).toBeUndefined();
@@ -56,7 +66,10 @@ m.remove()`),
   it('Python creates a private segment and removes it while we are attached: we keep reading by id', async () => {
     const child = spawn(
       PYTHON,
-      ['-c', 'import sys, sysv_ipc\nm = sysv_ipc.SharedMemory(sysv_ipc.IPC_PRIVATE, sysv_ipc.IPC_CREX, size=64)\nm.write(b"private")\nprint(m.id, flush=True)\nsys.stdin.readline()\nm.remove()\nprint("removed", flush=True)\n'],
+      [
+        '-c',
+        'import sys, sysv_ipc\nm = sysv_ipc.SharedMemory(sysv_ipc.IPC_PRIVATE, sysv_ipc.IPC_CREX, size=64)\nm.write(b"private")\nprint(m.id, flush=True)\nsys.stdin.readline()\nm.remove()\nprint("removed", flush=True)\n',
+      ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     const exited = new Promise((resolve) => child.on('exit', resolve));

@@ -56,7 +56,7 @@ function ipcsTable(args: string[]): IpcsRow[] {
     .map((line) => {
       const cells = line.trim().split(/\s+/);
       const row: Record<string, string> = {};
-      names.forEach((name, i) => (row[name] = cells[i] ?? ''));
+      for (const [i, name] of names.entries()) row[name] = cells[i] ?? '';
       row.rest = cells.slice(names.length).join(' ');
       return row as IpcsRow;
     });

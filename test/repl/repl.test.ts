@@ -15,7 +15,13 @@ const env = () => ({ ...process.env, SYSV_SHM_REPL_HISTORY: '', NO_COLOR: '1', L
 
 /** Runs the REPL with these input lines (ending with EOF) and returns what it printed. */
 function session(lines: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', REPL], { cwd: ROOT, env: env(), input: lines.join('\n') + '\n', encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', REPL], {
+    cwd: ROOT,
+    env: env(),
+    input: lines.join('\n') + '\n',
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   // Whatever happens, the segments it reported are removed after the test.
   for (const match of result.stdout.matchAll(/\bID (\d+)/g)) removeAfterTest(Number(match[1]));
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -101,7 +107,15 @@ describe('npm run repl, through stdin', () => {
   });
 
   it('ls() prints the ipcs -m table; errors print without killing the session; .shm and .help list the helpers', () => {
-    const run = session(['const s = Segment.create({ size: 4321 })', "console.log('ID', s.id)", 'ls()', 'Segment.fromId(-1)', 'hexdump(s, 5000)', '.shm', '.help']);
+    const run = session([
+      'const s = Segment.create({ size: 4321 })',
+      "console.log('ID', s.id)",
+      'ls()',
+      'Segment.fromId(-1)',
+      'hexdump(s, 5000)',
+      '.shm',
+      '.help',
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const [id] = idsIn(run.stdout);
     expect(run.stdout).toContain('------ Shared Memory Segments --------');

@@ -60,7 +60,17 @@ describe('SegmentAttachment', () => {
     const a = segment(64).attach();
     const bytes = a.bytes;
     a.detach();
-    for (const access of [() => a.bytes, () => a.buffer, () => a.dataView, () => a.nodeBuffer, () => a.view(Uint8Array), () => a.read(), () => a.readString(), () => a.write('x'), () => a.fill(0)]) {
+    for (const access of [
+      () => a.bytes,
+      () => a.buffer,
+      () => a.dataView,
+      () => a.nodeBuffer,
+      () => a.view(Uint8Array),
+      () => a.read(),
+      () => a.readString(),
+      () => a.write('x'),
+      () => a.fill(0),
+    ]) {
       expect(catchError(access).code).toBe('ERR_SHM_DETACHED');
     }
     bytes[0] = 1; // harmless

@@ -75,7 +75,11 @@ const recorded = new Set<ChildProcess>();
 
 /** Starts a child program (a real .ts file, run with tsx) and returns the process; stdin, stdout and stderr are piped. */
 export function startProgram(path: string, args: Array<string | number> = [], options: SpawnOptions & { nodeArgs?: string[] } = {}): ChildProcess {
-  return spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path, ...args.map(String)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...options });
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path, ...args.map(String)], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...options,
+  });
 }
 
 /** Starts a child program that records what it prints and how it ends; killChildren() ends the ones still running. */
@@ -118,5 +122,13 @@ function record(child: ChildProcess): RecordedChild {
 export async function killChildren(): Promise<void> {
   const alive = [...recorded].filter((child) => child.exitCode === null && child.signalCode === null);
   recorded.clear();
-  await Promise.all(alive.map((child) => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGKILL')))));
+  await Promise.all(
+    alive.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
 }

@@ -68,7 +68,8 @@ export function detectEmulation(env: NodeJS.ProcessEnv = process.env, arch: stri
   if (!native) return undefined;
   const kernelArch = read('/proc/sys/kernel/arch')?.trim();
   const unnamed = (machine: string) => `an emulator (${arch} on ${machine})`;
-  if (kernelArch) return native.includes(kernelArch) ? undefined : { emulator: unnamed(kernelArch), source: '/proc/sys/kernel/arch', kernelMachine: kernelArch };
+  if (kernelArch)
+    return native.includes(kernelArch) ? undefined : { emulator: unnamed(kernelArch), source: '/proc/sys/kernel/arch', kernelMachine: kernelArch };
   const fromCpuinfo = machineFromCpuinfo();
   if (fromCpuinfo && !native.includes(fromCpuinfo)) return { emulator: unnamed(fromCpuinfo), source: '/proc/cpuinfo', kernelMachine: fromCpuinfo };
   return undefined;
@@ -107,5 +108,5 @@ export function ipcInfoShmmax(kernel: bigint, longBytes: number): { expected: bi
   return { expected: [INT_MAX], emulatorDiffers: true };
 }
 ipcInfoShmmax.emulatorReason =
-  'qemu-user (7.2) makes the 64-bit host call and cuts shmmax to the guest\'s 32 bits (2^64 - 2^24 - 1 becomes ' +
-  '0xfeffffff) where the kernel\'s compat layer clamps it to INT_MAX';
+  "qemu-user (7.2) makes the 64-bit host call and cuts shmmax to the guest's 32 bits (2^64 - 2^24 - 1 becomes " +
+  "0xfeffffff) where the kernel's compat layer clamps it to INT_MAX";

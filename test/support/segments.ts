@@ -36,7 +36,7 @@ export function procRow(shmid: number) {
 
 /** A key unlikely to collide with anything else on the machine. */
 export function uniqueKey(): number {
-  return (0x5300_0000 | ((process.pid & 0xfff) << 12) | Math.floor(Math.random() * 0xfff)) | 0;
+  return 0x5300_0000 | ((process.pid & 0xfff) << 12) | Math.floor(Math.random() * 0xfff) | 0;
 }
 
 /**

@@ -29,7 +29,11 @@ interface Trio {
 }
 
 function startTrio(): Trio {
-  return { producer: recordProgram(program('fuzz-producer')), consumer: recordProgram(program('fuzz-consumer')), scribbler: recordProgram(program('scribbler')) };
+  return {
+    producer: recordProgram(program('fuzz-producer')),
+    consumer: recordProgram(program('fuzz-consumer')),
+    scribbler: recordProgram(program('scribbler')),
+  };
 }
 
 const send = (child: RecordedChild, line: string) => child.child.stdin!.write(`${line}\n`);
@@ -84,7 +88,17 @@ describe('a third process scribbling over a live channel', () => {
     let trio: Trio | undefined;
     let r = 0;
     const ids: number[] = [];
-    const stats = { rounds: 0, strict: 0, writes: 0, messagesSent: 0, delivered: 0, garbage: 0, wholeStreams: 0, producer: {} as Record<string, number>, consumer: {} as Record<string, number> };
+    const stats = {
+      rounds: 0,
+      strict: 0,
+      writes: 0,
+      messagesSent: 0,
+      delivered: 0,
+      garbage: 0,
+      wholeStreams: 0,
+      producer: {} as Record<string, number>,
+      consumer: {} as Record<string, number>,
+    };
     const count = (table: Record<string, number>, key: string) => (table[key] = (table[key] ?? 0) + 1);
     let failure: unknown;
     try {

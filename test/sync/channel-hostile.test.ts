@@ -48,7 +48,11 @@ beforeAll(async () => {
 
 /** A failure of a peer or of the shared memory (EPROTO, EPIPE, EBUSY): a ShmError naming the API call, no syscall. */
 function expectStateError(report: Report, operation: string): void {
-  expect({ name: report.name, operation: report.operation, syscall: report.syscall }, report.message).toEqual({ name: 'ShmError', operation, syscall: undefined });
+  expect({ name: report.name, operation: report.operation, syscall: report.syscall }, report.message).toEqual({
+    name: 'ShmError',
+    operation,
+    syscall: undefined,
+  });
 }
 
 /** The outcome of one case, failing clearly if the program hung or crashed before reporting it. */
@@ -108,7 +112,9 @@ describe('Channel.open checks the whole header', () => {
     try {
       producer.child.kill('SIGKILL');
       await producer.exit;
-      expect(() => Channel.open(id)).toThrow(expect.objectContaining({ code: 'EPIPE', operation: 'Channel.open', message: expect.stringMatching(/exited without closing/) }));
+      expect(() => Channel.open(id)).toThrow(
+        expect.objectContaining({ code: 'EPIPE', operation: 'Channel.open', message: expect.stringMatching(/exited without closing/) }),
+      );
       expect(() => Channel.open(id)).toThrow(ShmError);
     } finally {
       shmdt(keeper);
@@ -186,7 +192,7 @@ describe('the producer: forged tail, closed flag and consumer pid', () => {
   });
 });
 
-describe("liveness: a forged producer identity is not taken for a live producer", () => {
+describe('liveness: a forged producer identity is not taken for a live producer', () => {
   const cases: Array<[string, RegExp]> = [
     ['producer pid 0', /producer pid in the header is 0, but it was \d+/],
     ['producer pid negative', /producer pid in the header is -1, but it was \d+/],
@@ -210,7 +216,7 @@ describe("liveness: a forged producer identity is not taken for a live producer"
     expect(outcome('liveness', name, 'tryReceive')).toMatchObject({ code: 'ok', length: null });
   });
 
-  it('a process that keeps ringing the consumer\'s bell does not hide that the producer died', async () => {
+  it("a process that keeps ringing the consumer's bell does not hide that the producer died", async () => {
     const producer = recordProgram(program('idle-producer'), [4096]);
     const id = Number((await producer.line(/id (\d+)/))[1]);
     const consumer = recordProgram(program('wait-receive'), [id, 8000]);

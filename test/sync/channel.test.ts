@@ -91,7 +91,13 @@ describe('property: every message arrives once, in order, intact', () => {
   it('random sizes, including 0, exactly the free space and records ending at the wrap boundary', () => {
     const capacity = 512;
     const op: fc.Arbitrary<Op> = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ kind: fc.constant('send' as const), size: fc.oneof(fc.constantFrom(0, 1, 7, 8, 9, 15, 16, 504, 503), fc.integer({ min: 0, max: 504 })) }) },
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant('send' as const),
+          size: fc.oneof(fc.constantFrom(0, 1, 7, 8, 9, 15, 16, 504, 503), fc.integer({ min: 0, max: 504 })),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('fill' as const) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('toEnd' as const), delta: fc.integer({ min: -9, max: 9 }) }) },
       { weight: 3, arbitrary: fc.record({ kind: fc.constant('receive' as const), count: fc.integer({ min: 1, max: 6 }) }) },

@@ -47,7 +47,9 @@ describe('WordCopier', () => {
   it('follows a target whose length changed (a view over a resizable buffer)', () => {
     const { bytes, words } = ring(1024);
     const copier = new WordCopier();
-    const buffer = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(16, { maxByteLength: 256 });
+    const buffer = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(16, {
+      maxByteLength: 256,
+    });
     const target = new Uint8Array(buffer); // length-tracking
     copier.copyOut(words, bytes, 0, target, 16);
     buffer.resize(128);

@@ -120,7 +120,12 @@ describe('timeouts', () => {
 describe('counts and byte values', () => {
   it('notify takes an integer count >= 0 or Infinity', () => {
     const { view } = word();
-    for (const [count, kind] of [[-1, RangeError], [1.5, RangeError], [Number.NaN, RangeError], ['1', TypeError]] as const) {
+    for (const [count, kind] of [
+      [-1, RangeError],
+      [1.5, RangeError],
+      [Number.NaN, RangeError],
+      ['1', TypeError],
+    ] as const) {
       expect(() => notify(view, 0, count as number), String(count)).toThrow(kind);
     }
     expect(notify(view, 0, 0)).toBe(0);
@@ -146,7 +151,15 @@ describe('counts and byte values', () => {
     removeAfterTest(segment.id);
     const attachment = segment.attach();
     open.push(attachment);
-    for (const [value, kind] of [[256, RangeError], [-1, RangeError], [1.5, RangeError], [Number.NaN, RangeError], ['', RangeError], [null, TypeError], [7n, TypeError]] as const) {
+    for (const [value, kind] of [
+      [256, RangeError],
+      [-1, RangeError],
+      [1.5, RangeError],
+      [Number.NaN, RangeError],
+      ['', RangeError],
+      [null, TypeError],
+      [7n, TypeError],
+    ] as const) {
       expect(() => attachment.fill(value as number), String(value)).toThrow(kind);
     }
     expect(attachment.read(0, 64).every((b) => b === 0)).toBe(true); // nothing written by the refused calls

@@ -24,9 +24,7 @@ describe('concurrency across processes', () => {
     const started = mine.view(Int32Array, 128, 1);
     expect(counter[0]).toBe(0);
 
-    const workers = Array.from({ length: CHILDREN }, () =>
-      worker('add-to-counter', [segment.id, ADDS]),
-    );
+    const workers = Array.from({ length: CHILDREN }, () => worker('add-to-counter', [segment.id, ADDS]));
     await Promise.all(workers.map((w) => w.line(/ready/)));
     expect(procRow(segment.id)!.nattch).toBe(CHILDREN + 1);
     for (const w of workers) w.child.stdin!.end('go\n');
@@ -50,9 +48,7 @@ describe('concurrency across processes', () => {
     const segment = Segment.create({ size: 4096 });
     removeAfterTest(segment.id);
 
-    const workers = Array.from({ length: CHILDREN }, (_, slot) =>
-      worker('attach-detach-cycles', [segment.id, CYCLES, slot]),
-    );
+    const workers = Array.from({ length: CHILDREN }, (_, slot) => worker('attach-detach-cycles', [segment.id, CYCLES, slot]));
     await Promise.all(workers.map((w) => w.line(/ready/)));
     expect(procRow(segment.id)!.nattch).toBe(0);
     for (const w of workers) w.child.stdin!.end('go\n');

@@ -7,7 +7,8 @@ import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 import { killChildren, recordProgram } from '../support/child.js';
 
 /** Starts test/fixtures/system/<name>.ts. */
-const spawnChild = (name: string, args: Array<string | number> = []) => recordProgram(fileURLToPath(new URL(`../fixtures/system/${name}.ts`, import.meta.url)), args);
+const spawnChild = (name: string, args: Array<string | number> = []) =>
+  recordProgram(fileURLToPath(new URL(`../fixtures/system/${name}.ts`, import.meta.url)), args);
 afterEach(killChildren);
 
 /** Waits (briefly) until the condition holds; the kernel's bookkeeping is done by the time waitpid returns, this only absorbs scheduling noise. */
@@ -24,8 +25,8 @@ async function eventually(condition: () => boolean, timeoutMs = 3000): Promise<b
 type Ending = 'stay' | 'end' | 'exit' | 'exit-code-3' | 'throw' | 'throw-later' | 'reject';
 
 /** A child that creates a segment (with or without removeOnExit), attaches it, prints its id, then ends as told. */
-function creatorChild(options: { removeOnExit: boolean; then: Ending }) {
-  return spawnChild('create-then-end', [options.removeOnExit ? 'remove-on-exit' : 'keep', options.then]);
+function creatorChild(options: { removeOnExit: boolean; ending: Ending }) {
+  return spawnChild('create-then-end', [options.removeOnExit ? 'remove-on-exit' : 'keep', options.ending]);
 }
 
 describe('SIGKILL', () => {
@@ -81,7 +82,7 @@ describe('SIGKILL', () => {
 
   it('of a child that created a segment without removeOnExit leaves the segment behind (and so does SIGKILL with removeOnExit)', async () => {
     for (const removeOnExit of [false, true]) {
-      const { child, exit, line } = creatorChild({ removeOnExit, then: 'stay' });
+      const { child, exit, line } = creatorChild({ removeOnExit, ending: 'stay' });
       const [, idText] = await line(/segment (\d+)/);
       const id = removeAfterTest(Number(idText));
       child.kill('SIGKILL');
@@ -104,7 +105,7 @@ describe('SIGKILL', () => {
 describe('removeOnExit', () => {
   it('removes the segment when the program ends normally (still attached at exit, and after process.exit())', async () => {
     for (const then of ['end', 'exit', 'exit-code-3'] as const) {
-      const { exit, line } = creatorChild({ removeOnExit: true, then });
+      const { exit, line } = creatorChild({ removeOnExit: true, ending: then });
       const [, idText] = await line(/segment (\d+)/);
       const id = removeAfterTest(Number(idText));
       const end = await exit;
@@ -115,7 +116,7 @@ describe('removeOnExit', () => {
   });
 
   it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('removes the segment on %s, and the child still dies of that signal', async (signal) => {
-    const { child, exit, line } = creatorChild({ removeOnExit: true, then: 'stay' });
+    const { child, exit, line } = creatorChild({ removeOnExit: true, ending: 'stay' });
     const [, idText] = await line(/segment (\d+)/);
     const id = removeAfterTest(Number(idText));
     expect(procRow(id)).toMatchObject({ nattch: 1 });
@@ -129,7 +130,7 @@ describe('removeOnExit', () => {
 
   it('on an uncaught exception: exit code 1, the error is printed (not swallowed), the segment is removed', async () => {
     for (const thrower of ['throw', 'throw-later'] as const) {
-      const { exit, line } = creatorChild({ removeOnExit: true, then: thrower });
+      const { exit, line } = creatorChild({ removeOnExit: true, ending: thrower });
       const [, idText] = await line(/segment (\d+)/);
       const id = removeAfterTest(Number(idText));
       const end = await exit;
@@ -140,7 +141,7 @@ describe('removeOnExit', () => {
   });
 
   it('on an unhandled promise rejection: exit code 1, the reason is printed, the segment is removed', async () => {
-    const { exit, line } = creatorChild({ removeOnExit: true, then: 'reject' });
+    const { exit, line } = creatorChild({ removeOnExit: true, ending: 'reject' });
     const [, idText] = await line(/segment (\d+)/);
     const id = removeAfterTest(Number(idText));
     const end = await exit;

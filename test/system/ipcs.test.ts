@@ -9,18 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  IPC_INFO,
-  Segment,
-  ShmError,
-  limits,
-  list,
-  orphans,
-  remove,
-  shmctl,
-  summary,
-  type SegmentStatus,
-} from '../../lib/index.js';
+import { IPC_INFO, Segment, ShmError, limits, list, orphans, remove, shmctl, summary, type SegmentStatus } from '../../lib/index.js';
 import { processExists } from '../../lib/internal.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
 import { runProgram, startProgram, waitForLine } from '../support/child.js';
@@ -44,7 +33,7 @@ function table(args: string[]): Map<number, Record<string, string> & { rest: str
     if (line.trim() === '') continue;
     const cells = line.trim().split(/\s+/);
     const row: Record<string, string> = {};
-    names.forEach((name, i) => (row[name] = cells[i] ?? ''));
+    for (const [i, name] of names.entries()) row[name] = cells[i] ?? '';
     rows.set(Number(row.shmid), Object.assign(row, { rest: cells.slice(names.length) }));
   }
   return rows;

@@ -115,9 +115,14 @@ export class Header {
 
   #unusableError(op: string): ShmError {
     if (this.#closed) return stateError('ERR_CHANNEL_CLOSED', op, `${op}: this ${this.self.name} end of channel ${this.id} is closed`, { shmid: this.id });
-    return stateError('EPROTO', op, `${op}: channel ${this.id} was found corrupted earlier (${this.#corruption}); this ${this.self.name} end can only be closed now`, {
-      shmid: this.id,
-    });
+    return stateError(
+      'EPROTO',
+      op,
+      `${op}: channel ${this.id} was found corrupted earlier (${this.#corruption}); this ${this.self.name} end can only be closed now`,
+      {
+        shmid: this.id,
+      },
+    );
   }
 
   /**
@@ -162,12 +167,15 @@ export class Header {
   /** The producer's head, read once: within `capacity` bytes ahead of the consumer's `tail`, whole records. */
   readHead(tail: number, op: string): number {
     const head = Atomics.load(this.i32, HEAD);
-    if (((head - tail) >>> 0) > this.capacity || (head & (L.RECORD_ALIGN - 1)) !== 0) throw this.#badHead(op, head, tail);
+    if ((head - tail) >>> 0 > this.capacity || (head & (L.RECORD_ALIGN - 1)) !== 0) throw this.#badHead(op, head, tail);
     return head;
   }
 
   #badHead(op: string, head: number, tail: number): ShmError {
-    return this.corrupt(op, `head is ${head >>> 0}, not a multiple of ${L.RECORD_ALIGN} within ${this.capacity} bytes (the capacity) ahead of tail ${tail >>> 0}`);
+    return this.corrupt(
+      op,
+      `head is ${head >>> 0}, not a multiple of ${L.RECORD_ALIGN} within ${this.capacity} bytes (the capacity) ahead of tail ${tail >>> 0}`,
+    );
   }
 
   /**
@@ -176,7 +184,7 @@ export class Header {
    */
   readTail(head: number, tailSeen: number, op: string): number {
     const tail = Atomics.load(this.i32, TAIL);
-    if (((head - tail) >>> 0) > ((head - tailSeen) >>> 0) || (tail & (L.RECORD_ALIGN - 1)) !== 0) throw this.#badTail(op, tail, head, tailSeen);
+    if ((head - tail) >>> 0 > (head - tailSeen) >>> 0 || (tail & (L.RECORD_ALIGN - 1)) !== 0) throw this.#badTail(op, tail, head, tailSeen);
     return tail;
   }
 

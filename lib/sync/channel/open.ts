@@ -80,7 +80,11 @@ export function openChannel(id: number, options: ChannelOpenOptions): EndParts {
     attachment = shmat(id);
   } catch (error) {
     const gone = error instanceof ShmError && (error.code === 'EINVAL' || error.code === 'EIDRM');
-    throw during(op, error, gone ? `. A channel's segment lives only while one of its ends is attached: Channel.open(${id}) must happen while the producer is alive` : '');
+    throw during(
+      op,
+      error,
+      gone ? `. A channel's segment lives only while one of its ends is attached: Channel.open(${id}) must happen while the producer is alive` : '',
+    );
   }
   try {
     // The kernel's creator pid, which no process can forge (0: the creator is outside this pid namespace).
@@ -126,12 +130,14 @@ function readHeader(attachment: Attachment, creator: number, op: string): { capa
     throw refused('EPROTO', op, id, `segment ${id} is not a channel (magic 0x${(magic >>> 0).toString(16)}, expected 0x${L.MAGIC.toString(16)})`);
   }
   const version = i32[L.i32(L.OFF_VERSION)];
-  if (version !== L.VERSION) throw refused('EPROTO', op, id, `segment ${id} holds channel format version ${version}; this library speaks version ${L.VERSION} only`);
+  if (version !== L.VERSION)
+    throw refused('EPROTO', op, id, `segment ${id} holds channel format version ${version}; this library speaks version ${L.VERSION} only`);
   const capacity = i32[L.i32(L.OFF_CAPACITY)] >>> 0;
   if (capacity < L.MIN_CAPACITY || capacity > L.MAX_CAPACITY || (capacity & (capacity - 1)) !== 0) {
     throw forged(op, id, `the header's capacity is ${capacity}, not a power of two in [${L.MIN_CAPACITY}, ${L.MAX_CAPACITY}]`);
   }
-  if (L.DATA_OFFSET + capacity > size) throw forged(op, id, `the header's capacity ${capacity} does not fit the segment (${size} bytes, ring at ${L.DATA_OFFSET})`);
+  if (L.DATA_OFFSET + capacity > size)
+    throw forged(op, id, `the header's capacity ${capacity} does not fit the segment (${size} bytes, ring at ${L.DATA_OFFSET})`);
   const dataOffset = i32[L.i32(L.OFF_DATA_OFFSET)];
   if (dataOffset !== L.DATA_OFFSET) throw forged(op, id, `the header's data offset is ${dataOffset}, expected ${L.DATA_OFFSET}`);
   const maxMessage = i32[L.i32(L.OFF_MAX_MESSAGE)] >>> 0;
@@ -143,7 +149,8 @@ function readHeader(attachment: Attachment, creator: number, op: string): { capa
   const producerStart = f64[PRODUCER.start];
   if (producerPid <= 0) throw forged(op, id, `the header's producer pid is ${producerPid}`);
   if (!validStart(producerStart)) throw forged(op, id, `the header's producer start time is ${producerStart}`);
-  if (creator !== 0 && creator !== producerPid) throw forged(op, id, `the header names pid ${producerPid} as the producer, but segment ${id} was created by pid ${creator}`);
+  if (creator !== 0 && creator !== producerPid)
+    throw forged(op, id, `the header names pid ${producerPid} as the producer, but segment ${id} was created by pid ${creator}`);
   const producerClosed = Atomics.load(i32, PRODUCER.closed);
   if (producerClosed !== 0 && producerClosed !== 1) throw forged(op, id, `the header's producer-closed flag is ${producerClosed} (0 or 1)`);
   if (producerClosed === 1) throw refused('EPIPE', op, id, 'the producer has already closed this channel');
@@ -158,7 +165,7 @@ function readHeader(attachment: Attachment, creator: number, op: string): { capa
   if (tail !== 0) throw forged(op, id, `tail is ${tail >>> 0} but no consumer has opened the channel (only the consumer writes it, starting from 0)`);
   // The producer may have sent before this open (that is fine): at most a ring's worth, in whole records.
   const head = Atomics.load(i32, HEAD);
-  if ((head >>> 0) > capacity || (head & (L.RECORD_ALIGN - 1)) !== 0) {
+  if (head >>> 0 > capacity || (head & (L.RECORD_ALIGN - 1)) !== 0) {
     throw forged(op, id, `head is ${head >>> 0}, not a multiple of ${L.RECORD_ALIGN} within ${capacity} bytes (the capacity) of tail 0`);
   }
   return { capacity, head, producerPid, producerStart };

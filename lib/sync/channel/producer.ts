@@ -119,7 +119,10 @@ export class Producer extends Channel {
     const op = 'Producer.commit';
     this.#header.assertUsable(op);
     if (this.#reservedPos < 0) {
-      throw sequenceError('ERR_CHANNEL_NO_RESERVATION', `${op}: commit() without reserve(): call reserve(length) first, write into the view it returns, then commit()`);
+      throw sequenceError(
+        'ERR_CHANNEL_NO_RESERVATION',
+        `${op}: commit() without reserve(): call reserve(length) first, write into the view it returns, then commit()`,
+      );
     }
     const n = length === undefined ? this.#reservedLength : checkLength(op, length);
     if (n > this.#reservedLength) throw new RangeError(`${op}: length must be at most ${this.#reservedLength} (the reserved size), got ${n}`);
