@@ -54,4 +54,6 @@ export {
   type ChannelCreateOptions,
   type ChannelOpenOptions,
   type TimeoutOptions,
+  type ProducerWritableOptions,
+  type ConsumerReadableOptions,
 } from './sync/channel/index.js';

@@ -5,6 +5,8 @@ import type { Header } from './header.js';
 import { AsyncQueue, busyError, checkTimeout, peekedError, sequenceError, type TimeoutOptions } from './arguments.js';
 import { Channel, type EndParts } from './end.js';
 import { Receiver } from './receiver.js';
+import type { Readable } from 'node:stream';
+import { consumerReadable, type ConsumerReadableOptions } from './streams.js';
 
 function targetTooSmall(op: string, length: number, room: number): RangeError {
   return new RangeError(`${op}: the next message has ${length} bytes; target has room for ${room} (the message stays in the channel)`);
@@ -122,9 +124,10 @@ export class Consumer extends Channel {
   }
 
   /**
-   * `for await (const message of consumer)`: receiveAsync() until the producer is gone and every message was
-   * received (the EPIPE that receiveAsync would throw ends the loop instead); any other error is thrown. Leaving
-   * the loop early does not close the consumer.
+   * `for await (const message of consumer)`: receiveAsync() until every message was received and the producer is
+   * gone. It ends quietly when the producer closed its end (its closed flag in the header), and throws the EPIPE
+   * of receiveAsync when the producer died or exited without close(): a stream cut short is an error. Any other
+   * error is thrown too. Leaving the loop early does not close the consumer.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
     for (;;) {
@@ -132,11 +135,22 @@ export class Consumer extends Channel {
       try {
         message = await this.receiveAsync();
       } catch (error) {
-        if (error instanceof ShmError && error.code === 'EPIPE') return;
+        // The flag is read only now, after the EPIPE (EPROTO if forged): a producer that closed, then died, closed.
+        if (error instanceof ShmError && error.code === 'EPIPE' && this.#header.peerClosed('Consumer.receiveAsync')) return;
         throw error;
       }
       if (message !== null) yield message;
     }
+  }
+
+  /**
+   * A stream.Readable of the messages (object mode: one Uint8Array per message), on the async iteration above: it
+   * ends when the producer closed, fails with EPIPE when it died. The stream owns this consumer: it closes it when
+   * it ends, fails or is destroyed, which also ends a receive in progress (Readable.from(consumer) cannot be
+   * destroyed while it waits for a message). docs/channel.md, "Streams".
+   */
+  readable(options?: ConsumerReadableOptions): Readable {
+    return consumerReadable(this, options);
   }
 
   /** The checks before a receive: this end usable, no async call pending (sync calls), no peek()ed message. */

@@ -25,4 +25,5 @@ export { Channel, DEFAULT_SPIN, type ChannelCreateOptions, type ChannelOpenOptio
 export { Producer } from './producer.js';
 export { Consumer } from './consumer.js';
 export type { TimeoutOptions } from './arguments.js';
+export type { ProducerWritableOptions, ConsumerReadableOptions } from './streams.js';
 export { SLICE_MS } from './waiter.js';

@@ -5,6 +5,8 @@ import type { Header } from './header.js';
 import { AsyncQueue, asBytes, busyError, checkLength, checkTimeout, reservedError, sequenceError, tooLarge, type TimeoutOptions } from './arguments.js';
 import { Channel, type EndParts } from './end.js';
 import { Sender } from './sender.js';
+import type { Writable } from 'node:stream';
+import { producerWritable, type ProducerWritableOptions } from './streams.js';
 
 type Bytes = Uint8Array | ArrayBufferView | ArrayBuffer;
 
@@ -130,6 +132,17 @@ export class Producer extends Channel {
     this.#reservedPos = -1;
     this.#sender.commit(pos, n);
     this.#sender.publish(op);
+  }
+
+  /**
+   * A stream.Writable over this producer (docs/channel.md, "Streams"): each chunk goes on with sendAsync when the
+   * ring has room (write() returns false meanwhile, 'drain' follows), so `stream.pipeline(source, producer.writable())`
+   * never blocks the event loop. A byte stream: chunks larger than `messageSize` are split; `{ objectMode: true }`
+   * sends one message per chunk and refuses larger ones (EMSGSIZE). Finishing, failing or destroying the stream
+   * closes the producer unless `{ close: false }`. Errors (EPIPE when the consumer is gone) are stream errors.
+   */
+  writable(options?: ProducerWritableOptions): Writable {
+    return producerWritable(this, options);
   }
 
   /** The checks before a message of `length` bytes: this end usable and free, the message possible, the consumer there. */
