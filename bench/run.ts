@@ -10,7 +10,18 @@ import { cpus } from 'node:os';
 import cliProgress from 'cli-progress';
 import { ROOT } from './session.js';
 import { runSweep, tasksetAvailable, type PinMode, type SweepOptions } from './sweep.js';
-import { CAPABILITIES, MODES, PATTERNS, TRANSPORTS, WAITS, type Mode, type PatternName, type TransportName, type WaitStrategy } from './transports/types.js';
+import {
+  BLOCKING_WAITS,
+  CAPABILITIES,
+  MODES,
+  PATTERNS,
+  TRANSPORTS,
+  WAITS,
+  type Mode,
+  type PatternName,
+  type TransportName,
+  type WaitStrategy,
+} from './transports/types.js';
 import { renderText } from './report/table.js';
 import { DOCS_DIR, writeFile, writeReports } from './report/write.js';
 import { MIN_MESSAGE } from './patterns/payload.js';
@@ -35,11 +46,13 @@ export interface Preset {
 
 const EVERYTHING = { transports: TRANSPORTS, patterns: PATTERNS, modes: ['copy', 'zero-copy'] as Mode[], waits: WAITS, rounds: 1, baselines: true };
 const CHANNEL_AND_ANCHORS: TransportName[] = ['shm', 'c-ring', 'c-bare', 'js-bare'];
+/** The channel's async calls against what Node itself offers between two processes. */
+const ASYNC_AND_NODE: TransportName[] = ['shm', 'unix', 'stdio', 'ipc-advanced', 'ipc-json'];
 
 export const PRESETS = {
   default: {
     ...EVERYTHING,
-    what: 'every transport, throughput 64 B to 16 MiB, ping-pong 64 B to 64 KiB, 5 repetitions of ~80 ms (2-3 min)',
+    what: 'every transport, throughput 64 B to 16 MiB, ping-pong 64 B to 64 KiB, 5 repetitions of ~80 ms (about 3 min)',
     throughputSizes: DEFAULT_THROUGHPUT,
     pingpongSizes: DEFAULT_PINGPONG,
     repeat: 5,
@@ -57,7 +70,7 @@ export const PRESETS = {
   },
   channel: {
     ...EVERYTHING,
-    what: 'the channel against its anchors (shm, c-ring, c-bare, js-bare): throughput 64 B to 16 MiB in copy, zero-copy and copy-alloc, ping-pong 64 B with every wait, 3 alternating rounds (2-3 min)',
+    what: 'the channel against its anchors (shm, c-ring, c-bare, js-bare): throughput 64 B to 16 MiB in copy, zero-copy and copy-alloc, ping-pong 64 B with every wait (async too), 3 alternating rounds (2-3 min)',
     transports: CHANNEL_AND_ANCHORS,
     modes: MODES,
     throughputSizes: [64, 1024, 16384, 65536, 262144, 1 << 20, 4 << 20, 16 << 20],
@@ -81,6 +94,20 @@ export const PRESETS = {
     baselines: false,
     callCostScale: 0.2,
   },
+  async: {
+    ...EVERYTHING,
+    what: "the channel's async calls (and its default wait, hybrid) against a Unix socket, stdio and process.send (advanced, json): throughput 64 B to 1 MiB, ping-pong 64 B, 3 alternating rounds (about 2 min)",
+    transports: ASYNC_AND_NODE,
+    modes: ['copy'],
+    waits: ['hybrid', 'async'],
+    throughputSizes: [64, 4096, 65536, 1 << 20],
+    pingpongSizes: [64],
+    repeat: 3,
+    repMs: 60,
+    rounds: 3,
+    baselines: false,
+    callCostScale: 0.2,
+  },
 } satisfies Record<string, Preset>;
 export type PresetName = keyof typeof PRESETS;
 
@@ -92,12 +119,14 @@ ${Object.entries(PRESETS)
   .join('\n')}
   --quick               the same as --preset quick
   --transports LIST     from:
-${TRANSPORTS.map((t) => `                          ${t.padEnd(8)} ${CAPABILITIES[t].what}${CAPABILITIES[t].patterns.length < PATTERNS.length ? ` (${CAPABILITIES[t].patterns.join(', ')} only)` : ''}`).join('\n')}
+${TRANSPORTS.map((t) => `                          ${t.padEnd(12)} ${CAPABILITIES[t].what}${CAPABILITIES[t].patterns.length < PATTERNS.length ? ` (${CAPABILITIES[t].patterns.join(', ')} only)` : ''}${CAPABILITIES[t].maxSize ? ` (messages up to ${CAPABILITIES[t].maxSize! >> 20} MiB)` : ''}`).join('\n')}
   --patterns LIST       throughput,pingpong
   --sizes LIST          message sizes, e.g. 64,4K,1M,16M (throughput uses all; ping-pong those <= 64K)
   --modes LIST          throughput modes of shm and c-ring: ${MODES.join(',')} (copy-alloc: shm only; default copy,zero-copy)
-  --waits LIST          ping-pong wait strategies of shm, c-ring and worker: ${WAITS.join(',')} (c-bare: spin,futex; js-bare: spin)
-  --throughput-wait W   wait strategy of throughput for the transports that wait: spin, futex or hybrid (default hybrid)
+  --waits LIST          ping-pong wait strategies of shm, c-ring and worker: ${WAITS.join(',')} (c-bare: spin,futex; js-bare: spin);
+                        async (shm only): both ends use sendAsync/receiveAsync (for await), in ping-pong and throughput
+  --throughput-wait W   wait strategy of throughput for the transports that wait: ${BLOCKING_WAITS.join(', ')} (default hybrid;
+                        shm's async throughput comes with --waits async)
   --repeat N            timed repetitions per figure; the median is reported
   --rep-ms N            target length of one repetition in ms
   --rounds N            run every session N times, alternating them; each figure is the median over all rounds
@@ -191,7 +220,7 @@ export function optionsFromArgs(argv: string[]): { sweep: SweepOptions; preset: 
       pingpongSizes,
       waits: list<WaitStrategy>(values.waits, WAITS, 'wait strategy') ?? [...preset.waits],
       modes: list<Mode>(values.modes, MODES, 'mode') ?? [...preset.modes],
-      throughputWait: list<WaitStrategy>(values['throughput-wait'], WAITS, 'wait strategy')?.[0] ?? 'hybrid',
+      throughputWait: list<WaitStrategy>(values['throughput-wait'], BLOCKING_WAITS, '--throughput-wait strategy')?.[0] ?? 'hybrid',
       repeat,
       repSeconds: repMs / 1000,
       rounds: integer(values.rounds, preset.rounds, '--rounds', 100),

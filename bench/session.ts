@@ -76,9 +76,9 @@ async function driver(spec: SessionSpec): Promise<void> {
   let peerLine: (() => Promise<string>) | undefined;
   const ctx: DriverContext = {
     spec,
-    spawnPeer({ stdio = ['ignore', 'ignore', 'inherit', 'pipe'], extra = {} }) {
+    spawnPeer({ stdio = ['ignore', 'ignore', 'inherit', 'pipe'], serialization, extra = {} }) {
       const [cmd, args] = sessionCommand('--peer', { spec, extra }, spec.placement.cpus ? spec.placement.cpus[1] : null);
-      peer = spawn(cmd, args, { cwd: ROOT, stdio });
+      peer = spawn(cmd, args, { cwd: ROOT, stdio, ...(serialization ? { serialization } : {}) });
       peerLine = lineReader(peer.stdio[3] as Readable);
       return peer;
     },
@@ -112,7 +112,7 @@ async function peerMain(payload: { spec: SessionSpec; extra: Record<string, unkn
   const tell = (line: string) => writeSync(3, `${line}\n`);
   const link = await transportModule(payload.spec.transport).openPeer({ spec: payload.spec, extra: payload.extra, tell });
   await servePeer(payload.spec, link);
-  await link.close();
+  await link.close(); // may wait until what this end sent has left the process (child_process IPC)
   process.exit(0);
 }
 

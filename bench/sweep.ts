@@ -36,9 +36,12 @@ export interface SweepOptions {
   pingpongSizes: number[];
   /** Throughput modes, for the transports that have them (ping-pong always uses copy mode). */
   modes: Mode[];
-  /** Ping-pong wait strategies, for the transports that have them (shm, c-ring, worker, c-bare, js-bare). */
+  /**
+   * Ping-pong wait strategies, for the transports that have them (shm, c-ring, worker, c-bare, js-bare); 'async'
+   * (shm) also adds an async throughput session.
+   */
   waits: WaitStrategy[];
-  /** Wait strategy of throughput for the transports that wait (default 'hybrid', the channel's default). */
+  /** Wait strategy of throughput for the transports that wait (default 'hybrid', the channel's default; not async). */
   throughputWait?: WaitStrategy;
   repeat: number;
   repSeconds: number;
@@ -82,7 +85,7 @@ export interface SweepError {
   message: string;
 }
 
-/** A transport that was asked for but could not run (no gcc for the C transports). */
+/** A transport that was asked for but could not run (no gcc for the C transports), or not at every size (maxSize). */
 export interface Skipped {
   transport: TransportName;
   reason: string;
@@ -177,17 +180,23 @@ export function planSessions(options: SweepOptions, dir: string): SessionPlan[] 
   const throughputWait = options.throughputWait ?? 'hybrid';
   for (const pin of options.pin) {
     for (const pattern of options.patterns) {
-      const sizes = pattern === 'throughput' ? options.throughputSizes : options.pingpongSizes;
-      if (sizes.length === 0) continue;
+      const all = pattern === 'throughput' ? options.throughputSizes : options.pingpongSizes;
       for (const transport of options.transports) {
         const can = CAPABILITIES[transport];
         if (!can.patterns.includes(pattern)) continue;
+        const sizes = all.filter((s) => s <= (can.maxSize ?? Infinity));
+        if (sizes.length === 0) continue;
         const variants: Array<{ mode: Mode; wait: WaitStrategy }> = [];
+        // The async wait (shm) has one API, whatever the mode: sendAsync, and receiveAsync or for await, which hand
+        // out a new buffer per message (copy-alloc). It runs in both patterns when --waits has it.
+        const async = can.waits?.includes('async') && options.waits.includes('async');
         if (pattern === 'throughput') {
           const wait = can.waits?.includes(throughputWait) ? throughputWait : (can.waits?.[0] ?? 'hybrid');
           for (const mode of can.modes.length > 1 ? options.modes.filter((m) => can.modes.includes(m)) : ['copy' as const]) variants.push({ mode, wait });
+          if (async) variants.push({ mode: 'copy-alloc', wait: 'async' });
         } else {
-          for (const wait of can.waits ? options.waits.filter((w) => can.waits!.includes(w)) : ['hybrid' as const]) variants.push({ mode: 'copy', wait });
+          for (const wait of can.waits ? options.waits.filter((w) => can.waits!.includes(w)) : ['hybrid' as const])
+            variants.push({ mode: wait === 'async' ? 'copy-alloc' : 'copy', wait });
         }
         for (const { mode, wait } of variants) {
           const spec: SessionSpec = {
@@ -202,7 +211,11 @@ export function planSessions(options: SweepOptions, dir: string): SessionPlan[] 
             tmpdir: dir,
             ...(options.corrupt ? { corrupt: options.corrupt } : {}),
           };
-          const what = [transport, pattern === 'throughput' && hasModes(transport) ? mode : '', pattern === 'pingpong' && hasWaits(transport) ? wait : '']
+          const what = [
+            transport,
+            pattern === 'throughput' && hasModes(transport) && wait !== 'async' ? mode : '',
+            (pattern === 'pingpong' && hasWaits(transport)) || wait === 'async' ? wait : '',
+          ]
             .filter(Boolean)
             .join(' ');
           plans.push({ spec, label: `${what} ${pattern} (${spec.placement.kind})` });
@@ -297,6 +310,13 @@ export async function runSweep(options: SweepOptions): Promise<SweepOutput> {
   const skipped: Skipped[] = [];
   try {
     let plans = planSessions(options, dir);
+    // The transports that stop at a size (maxSize) say which sizes they left out.
+    for (const t of options.transports) {
+      const max = CAPABILITIES[t].maxSize;
+      const above = [...new Set([...options.throughputSizes, ...options.pingpongSizes])].filter((s) => max !== undefined && s > max).sort((a, b) => a - b);
+      if (above.length && max !== undefined)
+        skipped.push({ transport: t, reason: `runs messages up to ${max} bytes (larger ones take seconds each): ${above.join(', ')} bytes not measured` });
+    }
     // The C transports: compiled once for the sweep; without gcc they are skipped (and said so).
     const programs = [...new Set(plans.map((p) => CAPABILITIES[p.spec.transport].native).filter((p): p is NativeProgram => !!p))];
     let compiler: string | null = null;

@@ -1,17 +1,19 @@
 // Ratios and targets computed from one run's results (side by side, same placement).
 import type { BenchResult } from '../patterns/common.js';
 import type { CopyBaseline } from '../baselines.js';
-import { fmtNs, fmtRate, fmtRatio, variantOf } from './format.js';
+import { fmtCount, fmtNs, fmtRate, fmtRatio, variantOf } from './format.js';
 
 export const PIPE_SOCKETS = ['pipe', 'fifo', 'unix'];
+/** Node's sockets between two processes: a Unix domain socket (node:net) and child_process stdio (a socketpair). */
+export const NODE_SOCKETS = ['unix', 'stdio'];
 
 export function find(results: BenchResult[], placement: string, pattern: string, variant: string, size: number): BenchResult | undefined {
   return results.find((r) => r.placement.kind === placement && r.pattern === pattern && variantOf(r) === variant && r.messageSize === size);
 }
 
-/** The fastest (throughput) or lowest-p50 (ping-pong) of pipe, fifo and unix at this size. */
-export function bestPipeSocket(results: BenchResult[], placement: string, pattern: string, size: number): BenchResult | undefined {
-  const candidates = PIPE_SOCKETS.map((v) => find(results, placement, pattern, v, size)).filter((r): r is BenchResult => !!r);
+/** The fastest (throughput) or lowest-p50 (ping-pong) of pipe, fifo and unix (or of `among`) at this size. */
+export function bestPipeSocket(results: BenchResult[], placement: string, pattern: string, size: number, among = PIPE_SOCKETS): BenchResult | undefined {
+  const candidates = among.map((v) => find(results, placement, pattern, v, size)).filter((r): r is BenchResult => !!r);
   if (pattern === 'throughput') return candidates.sort((a, b) => (b.bytesPerSec ?? 0) - (a.bytesPerSec ?? 0))[0];
   return candidates.sort((a, b) => (a.rttNs?.p50 ?? Infinity) - (b.rttNs?.p50 ?? Infinity))[0];
 }
@@ -57,10 +59,32 @@ function whyMissed(name: string, placement: string): string | undefined {
             'shows how much of that any JavaScript end pays.';
     case `ping-pong 64 B: shm futex p50 <= ${FUTEX_BOUND}x the C ring's`:
       return 'with every message going through the kernel, the channel adds its koffi calls (~0.3 us each, four per round trip) to the wake-ups.';
+    case ASYNC_TARGETS.pingpongUnix:
+    case ASYNC_TARGETS.pingpongIpc:
+      return (
+        'an async receive that finds the ring empty sleeps in a koffi async call (futex_wait) on a libuv pool thread: every ' +
+        'message wakes that thread, whose result then crosses back to the event loop, on both ends of each round trip; ' +
+        'the event-loop-native waiting engine is meant to remove that hop.'
+      );
+    case ASYNC_TARGETS.throughput1M:
+    case ASYNC_TARGETS.stream64:
+      return (
+        'whenever the ring is full (sendAsync) or empty (receiveAsync) the waiting end sleeps in a koffi async call on a ' +
+        'libuv pool thread, and its wake-up crosses back to the event loop before the next message moves; the ' +
+        'event-loop-native waiting engine is meant to remove that hop.'
+      );
     default:
       return undefined;
   }
 }
+
+/** The async channel against Node's own ways between two processes (the issue on event-loop-native waiting). */
+export const ASYNC_TARGETS = {
+  pingpongUnix: "ping-pong 64 B: shm async p50 <= the unix socket's",
+  pingpongIpc: "ping-pong 64 B: shm async p50 below process.send's (ipc-advanced)",
+  throughput1M: 'throughput 1 MiB: shm async >= 5x the best socket (unix, stdio)',
+  stream64: "throughput 64 B: shm async >= 5x the unix socket's messages/s",
+} as const;
 
 /**
  * Copy mode against the same protocol in C, at 1 MiB: the share of C's rate the channel must reach. At that size
@@ -162,6 +186,38 @@ export function evaluateTargets(results: BenchResult[], bufferCopy: CopyBaseline
         (x) => `${x.toFixed(2)}x (${fmtNs(js)} vs c-ring ${fmtNs(c)}${floor ? `; c-bare ${fmtNs(floor)}` : ''})`,
       );
     }
+    const asyncRtt = rtt('shm async', 64);
+    const unixRtt = rtt('unix', 64);
+    const ipcRtt = rtt('ipc-advanced', 64);
+    const jsonRtt = rtt('ipc-json', 64);
+    add(
+      ASYNC_TARGETS.pingpongUnix,
+      asyncRtt && unixRtt ? asyncRtt / unixRtt : undefined,
+      (x) => x <= 1,
+      (x) => `${x.toFixed(2)}x (${fmtNs(asyncRtt)} vs unix ${fmtNs(unixRtt)})`,
+    );
+    add(
+      ASYNC_TARGETS.pingpongIpc,
+      asyncRtt && ipcRtt ? asyncRtt / ipcRtt : undefined,
+      (x) => x < 1,
+      (x) => `${x.toFixed(2)}x (${fmtNs(asyncRtt)} vs ipc-advanced ${fmtNs(ipcRtt)}${jsonRtt ? `, ipc-json ${fmtNs(jsonRtt)}` : ''})`,
+    );
+    const async1 = tp('shm async', MiB);
+    const socket1 = bestPipeSocket(results, pl, 'throughput', MiB, NODE_SOCKETS);
+    add(
+      ASYNC_TARGETS.throughput1M,
+      async1 && socket1?.bytesPerSec ? async1 / socket1.bytesPerSec : undefined,
+      (x) => x >= 5,
+      (x) => `${fmtRatio(x)} (${fmtRate(async1)} vs ${socket1?.transport} ${fmtRate(socket1?.bytesPerSec)})`,
+    );
+    const async64 = find(results, pl, 'throughput', 'shm async', 64)?.messagesPerSec;
+    const unix64 = find(results, pl, 'throughput', 'unix', 64)?.messagesPerSec;
+    add(
+      ASYNC_TARGETS.stream64,
+      async64 && unix64 ? async64 / unix64 : undefined,
+      (x) => x >= 5,
+      (x) => `${fmtRatio(x)} (${fmtCount(async64)} vs ${fmtCount(unix64)} messages)`,
+    );
   }
   // The Buffer.copy baseline is shown in the tables, not a target: one copy in a warm cache is no anchor for two
   // processes making two copies; the C ring is.

@@ -4,9 +4,11 @@ import { hasModes, hasWaits } from '../transports/types.js';
 
 /**
  * The row a result belongs to: the transport, with its mode in throughput ('shm copy', 'c-ring zero-copy') and
- * its wait in ping-pong ('shm spin', 'worker futex') where it has them; 'stdio', 'worker' (throughput), ...
+ * its wait in ping-pong ('shm spin', 'worker futex') where it has them; 'shm async' in both patterns (its one API);
+ * 'stdio', 'worker' (throughput), ...
  */
 export function variantOf(r: Pick<BenchResult, 'transport' | 'mode' | 'pattern' | 'wait'>): string {
+  if (r.wait === 'async') return `${r.transport} async`;
   if (r.pattern === 'throughput') return hasModes(r.transport) ? `${r.transport} ${r.mode ?? 'copy'}` : r.transport;
   return hasWaits(r.transport) ? `${r.transport} ${r.wait ?? 'hybrid'}` : r.transport;
 }
@@ -29,6 +31,7 @@ export const VARIANT_ORDER = [
   'c-ring hybrid',
   'shm futex',
   'c-ring futex',
+  'shm async',
   'c-bare spin',
   'js-bare spin',
   'c-bare hybrid',
@@ -41,6 +44,8 @@ export const VARIANT_ORDER = [
   'fifo',
   'unix',
   'stdio',
+  'ipc-advanced',
+  'ipc-json',
 ];
 
 export function sortVariants(names: Iterable<string>): string[] {
@@ -74,6 +79,7 @@ export function fmtCount(perSec: number | undefined): string {
 
 export function fmtNs(ns: number | undefined): string {
   if (ns === undefined || !Number.isFinite(ns)) return '-';
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e5 ? 0 : 1)} µs`;
   return `${Math.round(ns)} ns`;

@@ -45,7 +45,7 @@ ${charts.join('\n')}
 <pre>${esc(renderText(out))}</pre>
 <h2>What each transport is</h2>
 <table><tr><th>transport</th><th>what was measured</th></tr>
-${[...new Map(out.results.map((r) => [r.transport + (r.mode ? ` ${r.mode}` : ''), r.detail])).entries()].map(([k, d]) => `<tr><td>${esc(k)}</td><td>${esc(d)}</td></tr>`).join('\n')}
+${[...new Map(out.results.map((r) => [r.wait === 'async' ? `${r.transport} async ${r.pattern}` : r.transport + (r.mode ? ` ${r.mode}` : ''), r.detail])).entries()].map(([k, d]) => `<tr><td>${esc(k)}</td><td>${esc(d)}</td></tr>`).join('\n')}
 </table>
 ${(out.skipped ?? []).map((s) => `<p><b>Skipped ${esc(s.transport)}</b>: ${esc(s.reason)}</p>`).join('\n')}
 </body></html>

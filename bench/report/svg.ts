@@ -13,6 +13,7 @@ const COLORS: Record<string, string> = {
   'shm hybrid': '#17becf',
   'shm futex': '#9467bd',
   'shm copy-alloc': '#6baed6',
+  'shm async': '#3a5fcd',
   // The C anchors: the colour of the shm figure they anchor, dashed.
   'c-ring copy': '#1f77b4',
   'c-ring zero-copy': '#17becf',
@@ -31,6 +32,8 @@ const COLORS: Record<string, string> = {
   fifo: '#98df8a',
   unix: '#ff7f0e',
   stdio: '#d62728',
+  'ipc-advanced': '#8c564b',
+  'ipc-json': '#c5b0d5',
   'Buffer.copy (in-process)': '#000000',
 };
 

@@ -1,5 +1,6 @@
 import { bare } from './bare.js';
 import { fifo } from './fifo.js';
+import { ipcAdvanced, ipcJson } from './ipc.js';
 import { pipe } from './pipe.js';
 import { shm } from './shm.js';
 import { stdio } from './stdio.js';
@@ -8,7 +9,17 @@ import { worker } from './worker.js';
 import type { TransportModule, TransportName } from './types.js';
 
 /** The JavaScript transports; the C ones (c-ring, c-bare) run through native.ts. */
-export const transports: Partial<Record<TransportName, TransportModule>> = { shm, stdio, pipe, fifo, unix, worker, 'js-bare': bare };
+export const transports: Partial<Record<TransportName, TransportModule>> = {
+  shm,
+  stdio,
+  pipe,
+  fifo,
+  unix,
+  'ipc-advanced': ipcAdvanced,
+  'ipc-json': ipcJson,
+  worker,
+  'js-bare': bare,
+};
 
 export function transportModule(name: TransportName): TransportModule {
   const module = transports[name];

@@ -1,10 +1,16 @@
 // What a transport gives each end of a benchmark session: a way to send and a way to receive messages.
 import type { ChildProcess } from 'node:child_process';
 
-export const TRANSPORTS = ['shm', 'c-ring', 'stdio', 'pipe', 'fifo', 'unix', 'worker', 'c-bare', 'js-bare'] as const;
+export const TRANSPORTS = ['shm', 'c-ring', 'stdio', 'pipe', 'fifo', 'unix', 'ipc-advanced', 'ipc-json', 'worker', 'c-bare', 'js-bare'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
-export const WAITS = ['spin', 'futex', 'hybrid'] as const;
+/**
+ * spin: never sleep; futex: sleep at once; hybrid: the channel's default (spin, then sleep); async (shm only):
+ * both ends use the channel's async calls (sendAsync, receiveAsync, for await), which never block the event loop.
+ */
+export const WAITS = ['spin', 'futex', 'hybrid', 'async'] as const;
 export type WaitStrategy = (typeof WAITS)[number];
+/** The waits of the transports that block a thread (c-ring, worker): every wait but async. */
+export const BLOCKING_WAITS = ['spin', 'futex', 'hybrid'] as const satisfies readonly WaitStrategy[];
 export const MODES = ['copy', 'zero-copy', 'copy-alloc'] as const;
 /**
  * copy: the producer copies its message in (send), the consumer copies it out into a buffer it reuses
@@ -21,6 +27,8 @@ export interface Capabilities {
   patterns: readonly PatternName[];
   modes: readonly Mode[];
   waits: readonly WaitStrategy[] | null;
+  /** The largest message size it runs (larger ones are skipped, and the run says so): for the slow ones. */
+  maxSize?: number;
   /** A C program (bench/c/*.c), compiled with gcc at bench time and run by bench/transports/native.ts. */
   native?: 'ring' | 'pingpong';
   /** One line for the reports and --help. */
@@ -32,7 +40,7 @@ export const CAPABILITIES: Record<TransportName, Capabilities> = {
   'c-ring': {
     patterns: PATTERNS,
     modes: ['copy', 'zero-copy'],
-    waits: WAITS,
+    waits: BLOCKING_WAITS,
     native: 'ring',
     what: "the channel's ring protocol in C (bench/c/ring.c): the same header, records, waits and copies; the anchor",
   },
@@ -40,7 +48,21 @@ export const CAPABILITIES: Record<TransportName, Capabilities> = {
   pipe: { patterns: PATTERNS, modes: ['copy'], waits: null, what: 'two pipe(2)s, blocking readSync/writeSync' },
   fifo: { patterns: PATTERNS, modes: ['copy'], waits: null, what: 'two named FIFOs (mkfifo), blocking readSync/writeSync' },
   unix: { patterns: PATTERNS, modes: ['copy'], waits: null, what: 'a Unix domain stream socket, node:net' },
-  worker: { patterns: PATTERNS, modes: ['copy'], waits: WAITS, what: 'worker_threads, SharedArrayBuffer rings (in-process reference)' },
+  'ipc-advanced': {
+    patterns: PATTERNS,
+    modes: ['copy'],
+    waits: null,
+    what: "child_process IPC: process.send / 'message', serialization 'advanced' (the bytes as a Buffer)",
+  },
+  'ipc-json': {
+    patterns: PATTERNS,
+    modes: ['copy'],
+    waits: null,
+    // At about 10 MB/s a 16 MiB message takes 1.7 s: the sizes above 1 MiB would add a minute to every run.
+    maxSize: 1 << 20,
+    what: "child_process IPC: process.send / 'message', serialization 'json' (base64 text)",
+  },
+  worker: { patterns: PATTERNS, modes: ['copy'], waits: BLOCKING_WAITS, what: 'worker_threads, SharedArrayBuffer rings (in-process reference)' },
   'c-bare': {
     patterns: ['pingpong'],
     modes: ['copy'],
@@ -133,7 +155,12 @@ export interface SessionSpec {
 export interface DriverContext {
   spec: SessionSpec;
   /** Starts the peer process (pinned as the placement says) with extra settings for this transport. */
-  spawnPeer(options: { stdio?: Array<'pipe' | 'ignore' | 'inherit' | number>; extra?: Record<string, unknown> }): ChildProcess;
+  spawnPeer(options: {
+    stdio?: Array<'pipe' | 'ignore' | 'inherit' | 'ipc' | number>;
+    /** child_process IPC (an 'ipc' entry in stdio): how messages are serialized. */
+    serialization?: 'json' | 'advanced';
+    extra?: Record<string, unknown>;
+  }): ChildProcess;
   /** The next line the peer wrote on its control channel (fd 3). */
   peerLine(): Promise<string>;
 }
