@@ -71,7 +71,9 @@ describe('concurrency across processes', () => {
       const report = JSON.parse(/done (\{.*\})/.exec(end.stdout)![1]) as { maxSeen: number; attachedHere: number };
       expect(report.attachedHere).toBe(0);
       expect(report.maxSeen).toBeGreaterThanOrEqual(2);
-      expect(report.maxSeen).toBeLessThanOrEqual(2 * CHILDREN);
+      // What each child saw is the same kernel count as the samples below, with the same transient: a shmat in
+      // progress in any other child counts twice.
+      expect(report.maxSeen).toBeLessThanOrEqual(3 * CHILDREN);
     }
     expect(samples.length).toBeGreaterThan(0);
     expect(Math.min(...samples)).toBeGreaterThanOrEqual(0);
