@@ -25,13 +25,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, readlinkSync } from '
 import { readFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Channel, limits, summary } from '../lib/index.js';
 import { futexCallCounts } from '../lib/internal.js';
 import { hostInfo, tasksetAvailable, type Host } from './sweep.js';
-import { ROOT } from './session.js';
+import { ROOT, lineReader } from './session.js';
+import { median, percentile } from './patterns/common.js';
 import { fmtNs, textTable } from './report/format.js';
 import { writeFile } from './report/write.js';
 
@@ -173,14 +173,7 @@ export const IDLE_CPU_MS_PER_S = 10;
 
 export function latency(values: number[], censored = 0): Latency {
   const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] : NaN);
-  return { samples: s.length, censored, p50: at(0.5), p99: at(0.99), max: s.length ? s[s.length - 1] : NaN };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return { samples: s.length, censored, p50: percentile(s, 0.5), p99: percentile(s, 0.99), max: s.length ? s[s.length - 1] : NaN };
 }
 
 function medianIdle(values: IdleCpu[]): IdleCpu {
@@ -422,29 +415,6 @@ function command(role: '--consumer' | '--peer', payload: unknown, cpu: number | 
   return cpu === null ? [node[0], node.slice(1)] : ['taskset', ['-c', String(cpu), ...node]];
 }
 
-/** Lines of a stream, one at a time; rejects when the stream ends first. */
-function lines(stream: NodeJS.ReadableStream, what: string): () => Promise<string> {
-  const queue: string[] = [];
-  const waiters: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
-  let ended = false;
-  const rl = createInterface({ input: stream });
-  rl.on('line', (line) => {
-    const w = waiters.shift();
-    if (w) w.resolve(line);
-    else queue.push(line);
-  });
-  rl.on('close', () => {
-    ended = true;
-    for (const w of waiters.splice(0)) w.reject(new Error(`${what} ended its output (it failed: see its error above)`));
-  });
-  return () => {
-    const line = queue.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (ended) return Promise.reject(new Error(`${what} ended its output (it failed: see its error above)`));
-    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-  };
-}
-
 const sleep = (msec: number) => new Promise<void>((r) => setTimeout(r, msec));
 
 // --- peer: creates its channels, sends when told, closes when told (or when the consumer is gone) --------------
@@ -466,7 +436,7 @@ async function peerMain(spec: PeerSpec): Promise<void> {
     for (const p of producers) p.close();
   };
   out({ type: 'ids', ids: producers.map((p) => p.id) });
-  const next = lines(process.stdin, 'the consumer');
+  const next = lineReader(process.stdin, 'the consumer');
   const message = new Uint8Array(MESSAGE);
   for (;;) {
     let command: PeerCommand;
@@ -571,7 +541,7 @@ async function consumerMain(spec: ConsumerSpec): Promise<void> {
       const count = Math.floor(n / peerCount) + (p < n % peerCount ? 1 : 0);
       const [cmd, args] = command('--peer', { first, count, capacity: o.capacity } satisfies PeerSpec, peerCpu);
       const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-      peers.push({ child, next: lines(child.stdout!, `peer ${p}`), first, count });
+      peers.push({ child, next: lineReader(child.stdout!, `peer ${p}`), first, count });
       first += count;
     }
     for (const peer of peers) {
@@ -703,7 +673,7 @@ async function consumerMain(spec: ConsumerSpec): Promise<void> {
 function runConsumer(spec: ConsumerSpec, cpu: number | null, timeoutMs: number): Promise<PendingRound> {
   const [cmd, args] = command('--consumer', spec, cpu);
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const next = lines(child.stdout!, `the consumer of N = ${spec.n}`);
+  const next = lineReader(child.stdout!, `the consumer of N = ${spec.n}`);
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -26,10 +26,15 @@ export function sessionCommand(role: '--driver' | '--peer', payload: unknown, cp
   return cpu === null ? [node[0], node.slice(1)] : ['taskset', ['-c', String(cpu), ...node]];
 }
 
-function lineReader(stream: Readable): () => Promise<string> {
+/**
+ * The lines of a child's stream, one per call; rejects once the stream ended first (`what` names the child in that
+ * error).
+ */
+export function lineReader(stream: NodeJS.ReadableStream, what = 'the peer'): () => Promise<string> {
   const lines: string[] = [];
   const waiters: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
   let ended = false;
+  const gone = () => new Error(`${what} ended its output (it failed: see its error above)`);
   const rl = createInterface({ input: stream });
   rl.on('line', (line) => {
     const w = waiters.shift();
@@ -38,12 +43,12 @@ function lineReader(stream: Readable): () => Promise<string> {
   });
   rl.on('close', () => {
     ended = true;
-    for (const w of waiters.splice(0)) w.reject(new Error('the peer closed its control channel (it failed: see its error above)'));
+    for (const w of waiters.splice(0)) w.reject(gone());
   });
   return () => {
     const line = lines.shift();
     if (line !== undefined) return Promise.resolve(line);
-    if (ended) return Promise.reject(new Error('the peer closed its control channel (it failed: see its error above)'));
+    if (ended) return Promise.reject(gone());
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   };
 }

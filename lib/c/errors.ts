@@ -90,11 +90,6 @@ export function stateError(code: string, operation: string, message: string, ext
   return new ShmError(`${code}: ${message}`, { code, errno: errnoValue, operation, ...extra });
 }
 
-/** @deprecated by the error policy: use stateError (no made-up syscall). Kept while call sites move. */
-export function usageError(code: string, syscall: string, message: string, extra: { shmid?: number; key?: number } = {}): ShmError {
-  return stateError(code, syscall, message, extra);
-}
-
 function segmentByKey(key: number | undefined) {
   if (key === undefined || key === 0) return undefined;
   return procRowByKey(key);

@@ -4,12 +4,12 @@
 export { ftok } from './ftok.js';
 export { shmget } from './shmget.js';
 export { shmat, shmdt, type ShmatOptions } from './shmat.js';
-export { Attachment, attachmentOf, type BufferOwner } from './attachment.js';
-export { shmctl, statOrProc, type SegmentFacts, type ShminfoResult, type ShmInfoResult, type ShmidDsWithId } from './shmctl.js';
+export { Attachment, attachmentOf } from './attachment.js';
+export { shmctl, statOrProc } from './shmctl.js';
 export * from './constants.js';
-export { ShmError, stateError, errnoError, type ShmErrorFields } from './errors.js';
-export { readProcShm, procRowById, procRowByKey, readKernelTunable, type ProcShmRow } from '../native/procfs.js';
-export { futexSyscall, type FutexSyscall, type SyscallResult } from '../native/syscall.js';
+export { ShmError, stateError } from './errors.js';
+export { readProcShm, readKernelTunable, type ProcShmRow } from '../native/procfs.js';
+export { futexSyscall } from '../native/syscall.js';
 export { pageSize } from './page-size.js';
 export { processExists } from './process.js';
-export { allowDuringWaits, disallowDuringWaits, runPendingTerminationListeners, TERMINATION_SIGNALS } from '../native/signals.js';
+export { allowDuringWaits, disallowDuringWaits, runPendingTerminationListeners } from '../native/signals.js';
