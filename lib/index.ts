@@ -54,6 +54,7 @@ export {
   type ChannelCreateOptions,
   type ChannelOpenOptions,
   type TimeoutOptions,
+  type AsyncOptions,
   type ProducerWritableOptions,
   type ConsumerReadableOptions,
 } from './sync/channel/index.js';

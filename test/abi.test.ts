@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { getAbi, hostTarget, listTargets } from '../lib/index.js';
-import { targets, type AbiDescription, type StructLayout } from '../lib/internal.js';
+import { koffi, libc, libcHandle, targets, type AbiDescription, type StructLayout } from '../lib/internal.js';
 import { TARGETS, compareDescriptions, probeTarget } from '../scripts/abi/probe-runner.js';
 import { emulated, ipcInfoShmmax, skipIfEmulated } from './support/emulation.js';
 
@@ -272,6 +272,148 @@ describe('decoding a real kernel answer (host cc, host kernel)', () => {
 });
 
 // ---------------------------------------------------------------------------
+// The socket and futex_waitv facts: what a C program sees, and what the kernel does with them
+// ---------------------------------------------------------------------------
+
+// An independent C reading of the facts the doorbell and the futex_waitv watcher use (not the probe's markers):
+// printed by a program the host compiler builds, with the libc and uapi headers a C user would include.
+const SOCKET_FACTS_PROGRAM = String.raw`
+#define _GNU_SOURCE 1
+#include <stdio.h>
+#include <stddef.h>
+#include <time.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
+#include <linux/time_types.h>
+
+int main(void) {
+  printf("const.AF_UNIX=%d\n", (int)AF_UNIX);
+  printf("const.SOCK_STREAM=%d\n", (int)SOCK_STREAM);
+  printf("const.SOCK_NONBLOCK=%d\n", (int)SOCK_NONBLOCK);
+  printf("const.SOCK_CLOEXEC=%d\n", (int)SOCK_CLOEXEC);
+  printf("const.MSG_NOSIGNAL=%d\n", (int)MSG_NOSIGNAL);
+  printf("const.MSG_DONTWAIT=%d\n", (int)MSG_DONTWAIT);
+  printf("const.SOL_SOCKET=%d\n", (int)SOL_SOCKET);
+  printf("const.SO_SNDBUF=%d\n", (int)SO_SNDBUF);
+  printf("const.FUTEX_32=%d\n", (int)FUTEX_32);
+  printf("const.FUTEX_WAITV_MAX=%d\n", (int)FUTEX_WAITV_MAX);
+  printf("const.CLOCK_MONOTONIC=%d\n", (int)CLOCK_MONOTONIC);
+  printf("const.SIG_BLOCK=%d\n", (int)SIG_BLOCK);
+  printf("const.SIG_SETMASK=%d\n", (int)SIG_SETMASK);
+  printf("const.SIGPIPE=%d\n", (int)SIGPIPE);
+  printf("syscall.futex_waitv=%ld\n", (long)__NR_futex_waitv);
+  printf("sizeof.sockaddr_un=%zu\n", sizeof(struct sockaddr_un));
+  printf("sockaddr_un.sun_family=%zu/%zu\n", offsetof(struct sockaddr_un, sun_family), sizeof(((struct sockaddr_un *)0)->sun_family));
+  printf("sockaddr_un.sun_path=%zu/%zu\n", offsetof(struct sockaddr_un, sun_path), sizeof(((struct sockaddr_un *)0)->sun_path));
+  printf("sizeof.futex_waitv=%zu\n", sizeof(struct futex_waitv));
+  printf("futex_waitv.val=%zu/%zu\n", offsetof(struct futex_waitv, val), sizeof(((struct futex_waitv *)0)->val));
+  printf("futex_waitv.uaddr=%zu/%zu\n", offsetof(struct futex_waitv, uaddr), sizeof(((struct futex_waitv *)0)->uaddr));
+  printf("futex_waitv.flags=%zu/%zu\n", offsetof(struct futex_waitv, flags), sizeof(((struct futex_waitv *)0)->flags));
+  printf("sizeof.__kernel_timespec=%zu\n", sizeof(struct __kernel_timespec));
+  return 0;
+}
+`;
+
+describe('socket and futex_waitv facts (host cc, host kernel)', () => {
+  it('a C program built by the host compiler prints the values of the host table', (ctx) => {
+    const name = hostTarget();
+    const abi = getAbi(name);
+    const dir = mkdtempSync(join(tmpdir(), 'abi-socket-'));
+    try {
+      const src = join(dir, 'facts.c');
+      const bin = join(dir, 'facts');
+      writeFileSync(src, SOCKET_FACTS_PROGRAM);
+      execFileSync(hostCc(ctx), [...configOf(name).flags, '-O0', '-o', bin, src]);
+      const printed = Object.fromEntries(
+        execFileSync(bin)
+          .toString()
+          .trim()
+          .split('\n')
+          .map((line) => line.split('=') as [string, string]),
+      );
+      const layout = (s: StructLayout, f: string) => `${s.fields[f].offset}/${s.fields[f].size}`;
+      const d = abi.description;
+      const expected: Record<string, string> = {
+        'syscall.futex_waitv': String(abi.syscalls.futex_waitv),
+        'sizeof.sockaddr_un': String(abi.sizeof.sockaddrUn),
+        'sockaddr_un.sun_family': layout(d.structs.sockaddr_un, 'sun_family'),
+        'sockaddr_un.sun_path': layout(d.structs.sockaddr_un, 'sun_path'),
+        'sizeof.futex_waitv': String(abi.sizeof.futexWaitv),
+        'futex_waitv.val': layout(d.kernelStructs.futex_waitv, 'val'),
+        'futex_waitv.uaddr': layout(d.kernelStructs.futex_waitv, 'uaddr'),
+        'futex_waitv.flags': layout(d.kernelStructs.futex_waitv, 'flags'),
+        'sizeof.__kernel_timespec': String(abi.sizeof.kernelTimespec),
+      };
+      for (const c of [
+        'AF_UNIX',
+        'SOCK_STREAM',
+        'SOCK_NONBLOCK',
+        'SOCK_CLOEXEC',
+        'MSG_NOSIGNAL',
+        'MSG_DONTWAIT',
+        'SOL_SOCKET',
+        'SO_SNDBUF',
+        'FUTEX_32',
+        'FUTEX_WAITV_MAX',
+        'CLOCK_MONOTONIC',
+        'SIG_BLOCK',
+        'SIG_SETMASK',
+        'SIGPIPE',
+      ]) {
+        expected[`const.${c}`] = String(abi.constants[c]);
+      }
+      expect(printed).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("the kernel takes futex_waitv with the table's number, layout and flags: EAGAIN on a changed word, ETIMEDOUT at a past deadline", (ctx) => {
+    const abi = getAbi();
+    const c = abi.constants;
+    // syscall(2) with a fixed prototype, as lib/native/syscall.ts binds it for futex (and argues why it is safe).
+    const syscall = libcHandle().func('long syscall(long nr, void *waiters, long nr_futexes, long flags, void *timeout, long clockid)');
+    const call = (...args: unknown[]) => {
+      const r = Number(syscall(abi.syscalls.futex_waitv, ...args));
+      return r === -1 ? -koffi().errno() : r;
+    };
+    const { mmap, munmap, MAP_FAILED, pageSize } = libc();
+    // A zeroed anonymous page holds the word, so its value (0) is known.
+    const page = mmap(null, pageSize, c.PROT_READ | c.PROT_WRITE, c.MAP_PRIVATE | c.MAP_ANONYMOUS, -1, 0);
+    expect(page).not.toBe(MAP_FAILED);
+    try {
+      const flags = c.FUTEX_32 | c.FUTEX_PRIVATE_FLAG;
+      const changed = abi.encodeFutexWaitv([{ uaddr: page, val: 1, flags }]);
+      const first = call(changed, 1, 0, null, 0);
+      if (first === -abi.errno.ENOSYS) skipIfEmulated(ctx, 'the emulator has no futex_waitv');
+      expect(first, abi.errnoName(-first)).toBe(-abi.errno.EAGAIN);
+      // A deadline already past (absolute, CLOCK_MONOTONIC 0 s): the word matches, the wait ends at once.
+      const past = new Uint8Array(abi.sizeof.kernelTimespec);
+      const same = abi.encodeFutexWaitv([
+        { uaddr: page + 64n, val: 1, flags },
+        { uaddr: page, val: 0, flags },
+      ]);
+      expect(call(same, 2, 0, past, c.CLOCK_MONOTONIC)).toBe(-abi.errno.EAGAIN); // the first entry does not match
+      const matching = abi.encodeFutexWaitv([{ uaddr: page, val: 0, flags }]);
+      expect(call(matching, 1, 0, past, c.CLOCK_MONOTONIC)).toBe(-abi.errno.ETIMEDOUT);
+      // What a wrong layout or flag would get: EINVAL (the reserved word set; a size flag that is not FUTEX_32).
+      const reserved = abi.encodeFutexWaitv([{ uaddr: page, val: 0, flags }]);
+      reserved[abi.description.kernelStructs.futex_waitv.fields.flags.offset + 4] = 1;
+      expect(call(reserved, 1, 0, past, c.CLOCK_MONOTONIC)).toBe(-abi.errno.EINVAL);
+      expect(call(abi.encodeFutexWaitv([{ uaddr: page, val: 0, flags: 3 }]), 1, 0, past, c.CLOCK_MONOTONIC)).toBe(-abi.errno.EINVAL);
+      // At most FUTEX_WAITV_MAX waiters.
+      const tooMany = abi.encodeFutexWaitv(Array.from({ length: c.FUTEX_WAITV_MAX + 1 }, () => ({ uaddr: page, val: 1, flags })));
+      expect(call(tooMany, c.FUTEX_WAITV_MAX + 1, 0, past, c.CLOCK_MONOTONIC)).toBe(-abi.errno.EINVAL);
+    } finally {
+      munmap(page, pageSize);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
 // Every committed target
 // ---------------------------------------------------------------------------
 
@@ -318,6 +460,33 @@ describe.each(ALL)('target %s', (name) => {
       shmInfo: d.structs.shm_info.size,
       timespec: d.structs.timespec.size,
       long: d.sizeofLong,
+      sockaddrUn: d.structs.sockaddr_un.size,
+      futexWaitv: d.kernelStructs.futex_waitv.size,
+      kernelTimespec: d.kernelStructs.__kernel_timespec.size,
+    });
+  });
+
+  it('sockaddr_un, futex_waitv and __kernel_timespec have the layouts bind(2) and futex_waitv(2) read', () => {
+    // bind(2)/connect(2) hand libc's sockaddr_un to the kernel as it is: both headers must agree.
+    expect(d.structs.sockaddr_un).toEqual(d.kernelStructs.sockaddr_un);
+    const un = d.structs.sockaddr_un.fields;
+    expect(un.sun_family).toMatchObject({ offset: 0, size: 2, signed: false });
+    expect(un.sun_path).toMatchObject({ offset: 2, signed: null });
+    expect(un.sun_path.size).toBeGreaterThanOrEqual(108);
+    expect(d.structs.sockaddr_un.size).toBe(un.sun_path.offset + un.sun_path.size);
+    // struct futex_waitv is made of __u64, __u64, __u32, __u32: the same bytes on every target but for endianness.
+    expect(d.kernelStructs.futex_waitv).toEqual({
+      size: 24,
+      fields: {
+        val: { offset: 0, size: 8, signed: false },
+        uaddr: { offset: 8, size: 8, signed: false },
+        flags: { offset: 16, size: 4, signed: false },
+      },
+    });
+    // futex_waitv's timeout is 64-bit everywhere, also where libc's timespec is not (legacy 32-bit).
+    expect(d.kernelStructs.__kernel_timespec).toEqual({
+      size: 16,
+      fields: { tv_sec: { offset: 0, size: 8, signed: true }, tv_nsec: { offset: 8, size: 8, signed: true } },
     });
   });
 
@@ -366,6 +535,22 @@ describe.each(ALL)('target %s', (name) => {
       'FUTEX_WAIT_BITSET',
       'FUTEX_BITSET_MATCH_ANY',
       'FUTEX_CLOCK_REALTIME',
+      'FUTEX_32',
+      'FUTEX_WAITV_MAX',
+      'CLOCK_REALTIME',
+      'CLOCK_MONOTONIC',
+      'AF_UNIX',
+      'SOCK_STREAM',
+      'SOCK_NONBLOCK',
+      'SOCK_CLOEXEC',
+      'MSG_NOSIGNAL',
+      'MSG_DONTWAIT',
+      'SOL_SOCKET',
+      'SO_SNDBUF',
+      'SIG_BLOCK',
+      'SIG_UNBLOCK',
+      'SIG_SETMASK',
+      'SIGPIPE',
       '_SC_PAGESIZE',
     ]) {
       expect(abi.constants[c], `${name} ${c}`).toBeTypeOf('number');
@@ -376,8 +561,14 @@ describe.each(ALL)('target %s', (name) => {
       expect(abi.errno[e], `${name} ${e}`).toBeTypeOf('number');
     }
     expect(Object.keys(abi.errno).length).toBeGreaterThan(120);
-    for (const s of ['futex', 'getpid', 'gettid', 'pidfd_open', 'kill', 'tgkill']) expect(abi.syscalls[s]).toBeTypeOf('number');
+    for (const s of ['futex', 'futex_waitv', 'getpid', 'gettid', 'pidfd_open', 'kill', 'tgkill']) expect(abi.syscalls[s]).toBeTypeOf('number');
     expect('futex_time64' in abi.syscalls).toBe(d.pointerSize === 4);
+    // The kernel defines the socket type flags as the file flags (<linux/net.h>: SOCK_NONBLOCK = O_NONBLOCK).
+    expect(abi.constants.SOCK_NONBLOCK).toBe(abi.constants.O_NONBLOCK);
+    expect(abi.constants.SOCK_CLOEXEC).toBe(abi.constants.O_CLOEXEC);
+    // FUTEX_32 and FUTEX_WAITV_MAX are in <linux/futex.h> only (no libc header has them, nor struct futex_waitv).
+    expect(d.fromKernelHeaders.constants).toEqual(expect.arrayContaining(['FUTEX_32', 'FUTEX_WAITV_MAX']));
+    expect([abi.constants.FUTEX_32, abi.constants.FUTEX_WAITV_MAX]).toEqual([2, 128]);
   });
 
   it('errnoName prefers the canonical name of aliases', () => {
@@ -425,6 +616,32 @@ describe('known traps', () => {
   it('mips64el errno values differ (EIDRM 36), others are the asm-generic ones', () => {
     expect(getAbi('linux-mips64el-gnu').errno.EIDRM).toBe(36);
     for (const t of ALL.filter((t) => !t.startsWith('linux-mips'))) expect(getAbi(t).errno.EIDRM, t).toBe(43);
+  });
+
+  it('mips64el has its own socket and sigprocmask numbers and n64 syscall numbers (futex_waitv 5449); the others the generic ones', () => {
+    const mips = getAbi('linux-mips64el-gnu');
+    expect(mips.syscalls.futex_waitv).toBe(5449);
+    expect(mips.constants).toMatchObject({ SOCK_STREAM: 2, SOCK_NONBLOCK: 0x80, SOL_SOCKET: 0xffff, SO_SNDBUF: 0x1001, SIG_BLOCK: 1, SIG_SETMASK: 3 });
+    for (const t of ALL.filter((t) => !t.startsWith('linux-mips'))) {
+      const abi = getAbi(t);
+      expect(abi.syscalls.futex_waitv, t).toBe(449);
+      expect(abi.constants, t).toMatchObject({
+        SOCK_STREAM: 1,
+        SOCK_NONBLOCK: 0o4000,
+        SOCK_CLOEXEC: 0o2000000,
+        SOL_SOCKET: 1,
+        SO_SNDBUF: 7,
+        SIG_BLOCK: 0,
+        SIG_SETMASK: 2,
+      });
+    }
+    for (const t of ALL) expect(getAbi(t).constants, t).toMatchObject({ MSG_DONTWAIT: 0x40, MSG_NOSIGNAL: 0x4000, AF_UNIX: 1, SIGPIPE: 13 });
+  });
+
+  it('musl 1.2.3 has no SYS_futex_waitv: its number comes from the kernel headers, and says so', () => {
+    expect(targets['linux-x64-musl'].fromKernelHeaders.syscalls).toEqual(['futex_waitv']);
+    expect(targets['linux-x64-musl'].syscalls.futex_waitv).toBe(targets['linux-x64-gnu'].syscalls.futex_waitv);
+    for (const t of ALL.filter((t) => targets[t].libc === 'glibc')) expect(targets[t].fromKernelHeaders.syscalls, t).toEqual([]);
   });
 
   it('32-bit legacy targets have the *_high words and call shmctl; their time64 twins do not and call __shmctl64', () => {
@@ -541,6 +758,48 @@ describe('codec details', () => {
     expect(bytes.filter((b) => b !== 0).length).toBe(4); // 0x03e8 and 0x0180
     expect(() => abi.encodeShmidDs({ perm: { uid: -1 } })).toThrow(RangeError);
     expect(() => abi.encodeShmidDs({ perm: { gid: 2 ** 32 } })).toThrow(RangeError);
+  });
+
+  it('encodes sockaddr_un with sun_family in the target byte order, of exactly the path length', () => {
+    const path = Uint8Array.from([0, 0x61, 0x62]);
+    expect([...getAbi('linux-x64-gnu').encodeSockaddrUn(path)]).toEqual([1, 0, 0, 0x61, 0x62]);
+    expect([...getAbi('linux-s390x-gnu').encodeSockaddrUn(path)]).toEqual([0, 1, 0, 0x61, 0x62]);
+    for (const t of ALL) {
+      const abi = getAbi(t);
+      const full = abi.encodeSockaddrUn(new Uint8Array(108).fill(0x7a));
+      expect(full.length, t).toBe(abi.sizeof.sockaddrUn);
+      expect(new DataView(full.buffer).getUint16(0, abi.littleEndian), t).toBe(abi.constants.AF_UNIX);
+      expect(() => abi.encodeSockaddrUn(new Uint8Array(109)), t).toThrow(RangeError);
+      expect(abi.encodeSockaddrUn(new Uint8Array(0)).length, t).toBe(2);
+    }
+  });
+
+  it('encodes futex_waitv arrays in the target byte order, zeros in the reserved words', () => {
+    const waiters = [
+      { uaddr: 0x1122_3344_5566_7788n, val: 0xffff_fffe, flags: 2 | 128 },
+      { uaddr: 0x1000n, val: 5n, flags: 2 },
+    ];
+    for (const t of ['linux-x64-gnu', 'linux-s390x-gnu', 'linux-arm-gnu']) {
+      const abi = getAbi(t);
+      const f = abi.description.kernelStructs.futex_waitv.fields;
+      const bytes = abi.encodeFutexWaitv(waiters);
+      expect(bytes.length).toBe(2 * abi.sizeof.futexWaitv);
+      const v = new DataView(bytes.buffer);
+      const le = abi.littleEndian;
+      const at = (i: number) => i * abi.sizeof.futexWaitv;
+      expect(v.getBigUint64(at(0) + f.val.offset, le)).toBe(0xffff_fffen);
+      expect(v.getBigUint64(at(0) + f.uaddr.offset, le)).toBe(0x1122_3344_5566_7788n);
+      expect(v.getUint32(at(0) + f.flags.offset, le)).toBe(130);
+      expect(v.getBigUint64(at(1) + f.val.offset, le)).toBe(5n);
+      expect(v.getBigUint64(at(1) + f.uaddr.offset, le)).toBe(0x1000n);
+      expect(v.getUint32(at(1) + f.flags.offset + 4, le)).toBe(0); // __reserved
+    }
+    const abi = getAbi('linux-x64-gnu');
+    expect(abi.encodeFutexWaitv([]).length).toBe(0);
+    expect(() => abi.encodeFutexWaitv([{ uaddr: 0n, val: -1, flags: 2 }])).toThrow(RangeError);
+    expect(() => abi.encodeFutexWaitv([{ uaddr: 0n, val: 1.5, flags: 2 }])).toThrow(RangeError);
+    expect(() => abi.encodeFutexWaitv([{ uaddr: -1n, val: 0, flags: 2 }])).toThrow(RangeError);
+    expect(() => abi.encodeFutexWaitv([{ uaddr: 0n, val: 0, flags: 2 ** 32 }])).toThrow(RangeError);
   });
 
   it('encodes timespecs for every width', () => {

@@ -4,27 +4,31 @@
 //
 // Everything the channel does on its paths is here (lib/sync/channel.ts, lib/sync/ring-layout.ts,
 // lib/sync/spin-policy.ts, docs/channel.md): one segment per direction, created by its producer (IPC_PRIVATE,
-// attached, IPC_RMID at once) with the version-1 header (magic stored last, pids and start times); free-running
+// attached, IPC_RMID at once) with the version-2 header (magic stored last, pids and start times); free-running
 // u32 head and tail byte counters on their own 128-byte lines, each end caching the other's counter and reading
 // it again only when the cache says "full" / "empty"; 8-byte-aligned records [u32 length, u32 0, payload] in a
 // power-of-two ring, a wrap marker when a record does not fit before the end (published alone when only the
 // marker fits); the consumer's checks of every head, length and marker it reads (EPROTO); waiting as the channel
-// waits: spin (with the learnt spin of spin-policy.ts), then sliced futex sleeps announced in a WAITING word, the
-// other side waking only when it finds WAITING set; the own counter published again before each sleep.
+// waits synchronously: spin (with the learnt spin of spin-policy.ts), then sliced futex sleeps announced in the
+// end's wake-up cell (STATE = FUTEX), the own counter published again before each sleep. The other side wakes it
+// only when it finds STATE set, through doorbell.c's cell_wake(), which also reaches a peer that sleeps in its
+// event loop (STATE = DOORBELL: the cell's token sent to that end's doorbell socket), such as an asynchronous
+// JavaScript end. close() wakes the peer both ways.
 //
 // Copy mode makes the channel's two copies: memcpy into the ring on the producer (send), memcpy out of it on the
 // consumer (receiveInto). Zero-copy mode writes and reads the payload in place (reserve/commit, peek/release).
 // Both ends are C; bench/transports/native.ts starts them pinned like the JavaScript ends. The header is the
 // library's, so a JavaScript Channel can open a channel made here and the other way round (test/bench checks it).
 //
-//   gcc -O2 -o ring ring.c      (bench/transports/native.ts compiles it at bench time)
+//   gcc -O2 -Wall -o ring ring.c doorbell.c -pthread      (bench/transports/native.ts compiles it at bench time)
 #include "harness.h"
+#include "doorbell.h"
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
 // lib/sync/ring-layout.ts
 #define MAGIC 0x434d4853u
-#define VERSION 1
+#define VERSION 2
 #define LINE 128
 #define OFF_MAGIC 0
 #define OFF_VERSION 4
@@ -39,10 +43,10 @@
 #define OFF_CONSUMER_START 48
 #define OFF_HEAD (LINE * 1)
 #define OFF_TAIL (LINE * 2)
-#define OFF_CONSUMER_WAITING (LINE * 3)
-#define OFF_CONSUMER_BELL (LINE * 3 + 4)
-#define OFF_PRODUCER_WAITING (LINE * 4)
-#define OFF_PRODUCER_BELL (LINE * 4 + 4)
+// the wake-up cells (CELL_* offsets and states: doorbell.h): the consumer sleeps on its own (for records), the
+// producer on its own (for room); each is written by its end, except BELL and the STATE exchange (the peer's)
+#define OFF_CONSUMER_CELL (LINE * 3)
+#define OFF_PRODUCER_CELL (LINE * 4)
 #define DATA_OFFSET (LINE * 8)
 #define RECORD_HEADER 8u
 #define RECORD_ALIGN 8u
@@ -148,6 +152,23 @@ static inline uint32_t *word(struct channel *c, uint32_t offset) {
   return (uint32_t *)(c->seg + offset);
 }
 
+/** The cell this end sleeps on, and the one of its peer, which it wakes. */
+static inline uint32_t own_cell(struct channel *c) {
+  return c->producer ? OFF_PRODUCER_CELL : OFF_CONSUMER_CELL;
+}
+
+static inline uint32_t peer_cell(struct channel *c) {
+  return c->producer ? OFF_CONSUMER_CELL : OFF_PRODUCER_CELL;
+}
+
+/**
+ * The waker, after publishing a counter: wakes the peer if its cell says that it sleeps (one load when it does
+ * not), by FUTEX_WAKE or through its doorbell (doorbell.c).
+ */
+static inline void wake_peer(struct channel *c) {
+  if (cell_wake(c->seg + peer_cell(c)) == WAKE_FUTEX) futex_calls++;
+}
+
 /** Clock ticks since boot at this process's start (/proc/self/stat field 22), as the channel stores it. */
 static double start_time(void) {
   char text[1024];
@@ -235,25 +256,30 @@ static void channel_open(struct channel *c, int id, long spin) {
   policy_init(&c->policy, spin);
 }
 
-/** close(): the closed flag, both bells, detach. */
+/**
+ * close(): the closed flag; both bells bumped and every futex sleeper on them woken; then the peer's cell rung
+ * like a waker does, so that a peer asleep in its event loop gets its token; detach.
+ */
 static void channel_close(struct channel *c) {
   if (!c->seg) return;
   STORE(word(c, c->producer ? OFF_PRODUCER_CLOSED : OFF_CONSUMER_CLOSED), 1);
-  ADD(word(c, OFF_CONSUMER_BELL), 1);
-  ADD(word(c, OFF_PRODUCER_BELL), 1);
-  futex_wake(word(c, OFF_CONSUMER_BELL), 0x7fffffff);
-  futex_wake(word(c, OFF_PRODUCER_BELL), 0x7fffffff);
+  ADD(word(c, OFF_CONSUMER_CELL + CELL_BELL), 1);
+  ADD(word(c, OFF_PRODUCER_CELL + CELL_BELL), 1);
+  futex_wake(word(c, OFF_CONSUMER_CELL + CELL_BELL), 0x7fffffff);
+  futex_wake(word(c, OFF_PRODUCER_CELL + CELL_BELL), 0x7fffffff);
+  wake_peer(c);
   shmdt(c->seg);
   c->seg = NULL;
 }
 
 /**
- * Called with WAITING announced and the condition still false (#beforeSleep): EPIPE if the peer closed; this
- * end's counter published again (a counter overwritten by another process must not make both ends wait).
+ * Called with the sleep announced (STATE = FUTEX) and the condition still false (#beforeSleep): EPIPE if the peer
+ * closed; this end's counter published again (a counter overwritten by another process must not make both ends
+ * wait).
  */
-static void before_sleep(struct channel *c, uint32_t waiting) {
+static void before_sleep(struct channel *c) {
   if (LOAD(word(c, c->producer ? OFF_CONSUMER_CLOSED : OFF_PRODUCER_CLOSED)) != 0) {
-    STORE(word(c, waiting), 0);
+    STORE(word(c, own_cell(c) + CELL_STATE), CELL_IDLE);
     fail("EPIPE", "the %s closed channel %d", c->producer ? "consumer" : "producer", c->id);
   }
   if (c->producer) STORE(word(c, OFF_HEAD), c->head);
@@ -286,13 +312,10 @@ static inline int room(struct channel *c, uint32_t bytes) {
   return (uint64_t)(c->head - load_tail(c)) + bytes <= c->capacity;
 }
 
-/** #publish: the local head, and the consumer's bell only if it announced that it sleeps. */
+/** #publish: the local head, then the consumer woken only if its cell announces that it sleeps. */
 static inline void publish(struct channel *c) {
   STORE(word(c, OFF_HEAD), c->head);
-  if (LOAD(word(c, OFF_CONSUMER_WAITING)) != 0 && EXCHANGE(word(c, OFF_CONSUMER_WAITING), 0) != 0) {
-    ADD(word(c, OFF_CONSUMER_BELL), 1);
-    futex_wake(word(c, OFF_CONSUMER_BELL), 1);
-  }
+  wake_peer(c);
 }
 
 /** #tryAcquire: the ring offset for a record of `record` bytes now, or -1; a wrap marker when it does not fit. */
@@ -326,19 +349,21 @@ static uint32_t acquire(struct channel *c, uint32_t record) {
     }
     if ((i & (SPIN_CHECK_EVERY - 1)) == 0 && !policy_keep_spinning(policy)) break;
   }
+  // The synchronous sleeper: bell = load(BELL); store(STATE, FUTEX); re-check; futex_wait; store(STATE, IDLE).
+  uint32_t *bell = word(c, OFF_PRODUCER_CELL + CELL_BELL), *state = word(c, OFF_PRODUCER_CELL + CELL_STATE);
   double started = now_ms(), check_at = started + SLICE_MS;
   for (int slept = 0;; slept = 1) {
-    uint32_t bell = LOAD(word(c, OFF_PRODUCER_BELL));
-    STORE(word(c, OFF_PRODUCER_WAITING), 1);
+    uint32_t seen = LOAD(bell);
+    STORE(state, CELL_FUTEX);
     pos = try_acquire(c, record);
     if (pos >= 0) {
-      STORE(word(c, OFF_PRODUCER_WAITING), 0);
+      STORE(state, CELL_IDLE);
       if (slept) policy_slept(policy, spun, started, now_ms() - started);
       return (uint32_t)pos;
     }
-    before_sleep(c, OFF_PRODUCER_WAITING);
-    int result = futex_wait(word(c, OFF_PRODUCER_BELL), bell, SLICE_MS);
-    STORE(word(c, OFF_PRODUCER_WAITING), 0);
+    before_sleep(c);
+    int result = futex_wait(bell, seen, SLICE_MS);
+    STORE(state, CELL_IDLE);
     check_at = after_sleep(c, result, check_at);
   }
 }
@@ -383,13 +408,10 @@ static inline void see_head(struct channel *c, uint32_t head) {
   c->head_seen = head;
 }
 
-/** #publishTail: the local tail, and the producer's bell only if it announced that it sleeps. */
+/** #publishTail: the local tail, then the producer woken only if its cell announces that it sleeps. */
 static inline void publish_tail(struct channel *c) {
   STORE(word(c, OFF_TAIL), c->tail);
-  if (LOAD(word(c, OFF_PRODUCER_WAITING)) != 0 && EXCHANGE(word(c, OFF_PRODUCER_WAITING), 0) != 0) {
-    ADD(word(c, OFF_PRODUCER_BELL), 1);
-    futex_wake(word(c, OFF_PRODUCER_BELL), 1);
-  }
+  wake_peer(c);
 }
 
 /** #tryNext: the length of the next record (read once and checked), or -1 when the ring is empty. */
@@ -442,19 +464,21 @@ static uint32_t next(struct channel *c) {
     }
     if ((i & (SPIN_CHECK_EVERY - 1)) == 0 && !policy_keep_spinning(policy)) break;
   }
+  // The synchronous sleeper, as in acquire(), on the consumer's cell.
+  uint32_t *bell = word(c, OFF_CONSUMER_CELL + CELL_BELL), *state = word(c, OFF_CONSUMER_CELL + CELL_STATE);
   double started = now_ms(), check_at = started + SLICE_MS;
   for (int slept = 0;; slept = 1) {
-    uint32_t bell = LOAD(word(c, OFF_CONSUMER_BELL));
-    STORE(word(c, OFF_CONSUMER_WAITING), 1);
+    uint32_t seen = LOAD(bell);
+    STORE(state, CELL_FUTEX);
     length = try_next(c);
     if (length >= 0) {
-      STORE(word(c, OFF_CONSUMER_WAITING), 0);
+      STORE(state, CELL_IDLE);
       if (slept) policy_slept(policy, spun, started, now_ms() - started);
       return (uint32_t)length;
     }
-    before_sleep(c, OFF_CONSUMER_WAITING);
-    int result = futex_wait(word(c, OFF_CONSUMER_BELL), bell, SLICE_MS);
-    STORE(word(c, OFF_CONSUMER_WAITING), 0);
+    before_sleep(c);
+    int result = futex_wait(bell, seen, SLICE_MS);
+    STORE(state, CELL_IDLE);
     check_at = after_sleep(c, result, check_at);
   }
 }
@@ -548,4 +572,5 @@ static void link_release(void) {
 static void link_close(void) {
   channel_close(&out);
   channel_close(&in);
+  doorbell_disconnect_all();
 }

@@ -16,9 +16,15 @@ export type NativeProgram = 'ring' | 'pingpong';
 
 export const C_FLAGS = ['-O2', '-Wall'];
 
-/** The C source of a program. */
-export function nativeSource(program: NativeProgram): string {
-  return fileURLToPath(new URL(`../c/${program}.c`, import.meta.url));
+/** The C sources of each program beside its own (ring.c wakes its peer through doorbell.c), and what it links with. */
+const EXTRA: Record<NativeProgram, { sources: string[]; link: string[] }> = {
+  ring: { sources: ['doorbell'], link: ['-pthread'] },
+  pingpong: { sources: [], link: [] },
+};
+
+/** The path of bench/c/<name>.c. */
+export function nativeSource(name: string): string {
+  return fileURLToPath(new URL(`../c/${name}.c`, import.meta.url));
 }
 
 /**
@@ -31,7 +37,8 @@ export function compileNative(dir: string, programs: NativeProgram[]): { exe: Pa
   const exe: Partial<Record<NativeProgram, string>> = {};
   for (const program of programs) {
     const out = join(dir, program);
-    const cc = spawnSync('gcc', [...C_FLAGS, '-o', out, nativeSource(program)], { encoding: 'utf8' });
+    const sources = [program, ...EXTRA[program].sources].map(nativeSource);
+    const cc = spawnSync('gcc', [...C_FLAGS, '-o', out, ...sources, ...EXTRA[program].link], { encoding: 'utf8' });
     if (cc.status !== 0) return { problem: `gcc could not compile bench/c/${program}.c: ${(cc.stderr || cc.error?.message || '').trim().slice(0, 2000)}` };
     exe[program] = out;
   }

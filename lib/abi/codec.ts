@@ -2,7 +2,7 @@
  * Decode/encode functions built from a generated field table. No per-target
  * code: everything comes from offsets, sizes, signedness and endianness.
  */
-import type { AbiDescription, FieldLayout, IpcPerm, ShmidDs, ShmidDsPatch, ShmInfo, Shminfo, StructLayout } from './types.js';
+import type { AbiDescription, FieldLayout, FutexWaiter, IpcPerm, ShmidDs, ShmidDsPatch, ShmInfo, Shminfo, StructLayout } from './types.js';
 
 export interface Codec {
   decodeShmidDs(bytes: Uint8Array): ShmidDs;
@@ -10,6 +10,14 @@ export interface Codec {
   decodeShminfo(bytes: Uint8Array): Shminfo;
   decodeShmInfo(bytes: Uint8Array): ShmInfo;
   encodeTimespec(ms: number): Uint8Array;
+  /**
+   * A struct sockaddr_un of exactly offsetof(sun_path) + path.length bytes (the addrlen to pass): sun_family =
+   * AF_UNIX, then `path` as given (a leading 0 byte makes it an abstract name; a filesystem path wants its
+   * trailing 0). RangeError if `path` is longer than sun_path.
+   */
+  encodeSockaddrUn(path: Uint8Array): Uint8Array;
+  /** An array of struct futex_waitv for futex_waitv(2), zeros in the reserved words. */
+  encodeFutexWaitv(waiters: readonly FutexWaiter[]): Uint8Array;
 }
 
 const TWO_32 = 2 ** 32;
@@ -109,6 +117,13 @@ function writeUnsigned(v: DataView, f: FieldLayout, base: number, le: boolean, v
   }
 }
 
+function writeUnsignedBig(v: DataView, f: FieldLayout, base: number, le: boolean, value: bigint, name: string): void {
+  const max = (1n << BigInt(8 * f.size)) - 1n;
+  if (typeof value !== 'bigint' || value < 0n || value > max) throw new RangeError(`${name} must be an integer in [0, ${max}], got ${value}`);
+  if (f.size === 8) v.setBigUint64(base + f.offset, value, le);
+  else writeUnsigned(v, f, base, le, Number(value), name);
+}
+
 function writeSigned(v: DataView, f: FieldLayout, le: boolean, value: bigint): void {
   switch (f.size) {
     case 4:
@@ -129,6 +144,8 @@ export function makeCodec(d: AbiDescription): Codec {
   const info = d.structs.shminfo;
   const sinfo = d.structs.shm_info;
   const ts = d.structs.timespec;
+  const un = d.structs.sockaddr_un;
+  const waitv = d.kernelStructs.futex_waitv;
   const permBase = need(ds, 'shm_perm').offset;
 
   // Legacy 32-bit layout: time = unsigned low word + high word * 2^32.
@@ -223,6 +240,32 @@ export function makeCodec(d: AbiDescription): Codec {
       const v = new DataView(bytes.buffer);
       writeSigned(v, secField, le, BigInt(sec));
       writeSigned(v, need(ts, 'tv_nsec'), le, BigInt(nsec));
+      return bytes;
+    },
+
+    encodeSockaddrUn(path) {
+      if (!(path instanceof Uint8Array)) throw new TypeError('encodeSockaddrUn: expected a Uint8Array');
+      const sunPath = need(un, 'sun_path');
+      if (path.length > sunPath.size) throw new RangeError(`a sockaddr_un path holds at most ${sunPath.size} bytes, got ${path.length}`);
+      const family = d.constants.AF_UNIX;
+      if (family === undefined) throw new Error(`the ABI table of ${d.target} has no AF_UNIX`);
+      const bytes = new Uint8Array(sunPath.offset + path.length);
+      writeUnsigned(new DataView(bytes.buffer), need(un, 'sun_family'), 0, le, family, 'sun_family');
+      bytes.set(path, sunPath.offset);
+      return bytes;
+    },
+
+    encodeFutexWaitv(waiters) {
+      const fields = { val: need(waitv, 'val'), uaddr: need(waitv, 'uaddr'), flags: need(waitv, 'flags') };
+      const bytes = new Uint8Array(waitv.size * waiters.length);
+      const v = new DataView(bytes.buffer);
+      waiters.forEach((w, i) => {
+        const base = i * waitv.size;
+        if (typeof w.val !== 'bigint' && !Number.isSafeInteger(w.val)) throw new RangeError(`waiters[${i}].val must be an integer, got ${w.val}`);
+        writeUnsignedBig(v, fields.val, base, le, BigInt(w.val), `waiters[${i}].val`);
+        writeUnsignedBig(v, fields.uaddr, base, le, w.uaddr, `waiters[${i}].uaddr`);
+        writeUnsigned(v, fields.flags, base, le, w.flags, `waiters[${i}].flags`);
+      });
       return bytes;
     },
   };

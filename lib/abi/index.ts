@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { makeCodec } from './codec.js';
 import { targets, unavailable } from './targets/index.js';
-import type { AbiDescription, ShmidDs, ShmidDsPatch, ShmInfo, Shminfo } from './types.js';
+import type { AbiDescription, FutexWaiter, ShmidDs, ShmidDsPatch, ShmInfo, Shminfo } from './types.js';
 
-export type { ShmidDs, Shminfo, ShmInfo, IpcPerm, ShmidDsPatch, AbiDescription, FieldLayout, StructLayout } from './types.js';
+export type { ShmidDs, Shminfo, ShmInfo, IpcPerm, ShmidDsPatch, AbiDescription, FieldLayout, FutexWaiter, StructLayout } from './types.js';
 
 export interface Abi {
   /** e.g. 'linux-x64-gnu' */
@@ -21,7 +21,21 @@ export interface Abi {
   time64: boolean;
   /** Linker names to bind (e.g. '__shmctl64' on 32-bit glibc with 64-bit time). */
   symbols: { shmctl: string; shmget: string; shmat: string; shmdt: string };
-  sizeof: { ipcPerm: number; shmidDs: number; shminfo: number; shmInfo: number; timespec: number; long: number };
+  /**
+   * sizeof of the libc structs, and of the kernel's futex_waitv and __kernel_timespec (futexWaitv,
+   * kernelTimespec). Field offsets are in `description.structs` / `description.kernelStructs`.
+   */
+  sizeof: {
+    ipcPerm: number;
+    shmidDs: number;
+    shminfo: number;
+    shmInfo: number;
+    timespec: number;
+    long: number;
+    sockaddrUn: number;
+    futexWaitv: number;
+    kernelTimespec: number;
+  };
   decodeShmidDs(bytes: Uint8Array): ShmidDs;
   /** sizeof(shmid_ds) bytes, zeros elsewhere, ready for IPC_SET (the kernel reads uid, gid, mode only). */
   encodeShmidDs(patch: ShmidDsPatch): Uint8Array;
@@ -29,6 +43,13 @@ export interface Abi {
   decodeShmInfo(bytes: Uint8Array): ShmInfo;
   /** Relative timeout for futex. */
   encodeTimespec(ms: number): Uint8Array;
+  /**
+   * struct sockaddr_un of offsetof(sun_path) + path.length bytes (pass its length as addrlen): sun_family = AF_UNIX
+   * in the target's byte order, then `path` as given (leading 0: abstract name). RangeError beyond sun_path.
+   */
+  encodeSockaddrUn(path: Uint8Array): Uint8Array;
+  /** struct futex_waitv[] for futex_waitv(2). */
+  encodeFutexWaitv(waiters: readonly FutexWaiter[]): Uint8Array;
   /**
    * Names as in C. SHMLBA is given as SHMLBA_PAGES (a multiple of the page
    * size) or SHMLBA_BYTES (a fixed byte count), whichever the target's libc uses.
@@ -111,6 +132,9 @@ function build(d: AbiDescription): Abi {
       shmInfo: s.shm_info.size,
       timespec: s.timespec.size,
       long: d.sizeofLong,
+      sockaddrUn: s.sockaddr_un.size,
+      futexWaitv: d.kernelStructs.futex_waitv.size,
+      kernelTimespec: d.kernelStructs.__kernel_timespec.size,
     }),
     ...codec,
     constants: Object.freeze({ ...d.constants }),

@@ -56,6 +56,19 @@ export interface ShmInfo {
   swapSuccesses: bigint;
 }
 
+/** One entry of futex_waitv(2)'s array (struct futex_waitv). */
+export interface FutexWaiter {
+  /** Address of the word (a pointer, as koffi gives it). */
+  uaddr: bigint;
+  /**
+   * The value the word must hold for the wait to start, unsigned: with FUTEX_32 the kernel wants the word's
+   * 32-bit pattern (`x >>> 0`) and rejects higher bits with EINVAL.
+   */
+  val: number | bigint;
+  /** FUTEX_32, optionally | FUTEX_PRIVATE_FLAG. */
+  flags: number;
+}
+
 /** What IPC_SET may change; the kernel reads uid, gid and mode only. */
 export interface ShmidDsPatch {
   perm: { uid?: number; gid?: number; mode?: number };
@@ -96,9 +109,21 @@ export interface AbiDescription {
     shminfo: StructLayout;
     shm_info: StructLayout;
     timespec: StructLayout;
+    /** sun_family (sa_family_t) and sun_path (a char array: `size` is its length, `signed` null). */
+    sockaddr_un: StructLayout;
   }>;
-  /** The kernel's own structs from the uapi headers, for cross-checks. */
-  kernelStructs: Readonly<{ ipc64_perm: StructLayout; shmid64_ds: StructLayout }>;
+  /**
+   * The kernel's own structs from the uapi headers: ipc64_perm, shmid64_ds and sockaddr_un to cross-check the
+   * libc ones; futex_waitv (val, uaddr, flags; <linux/futex.h>) and its timeout, __kernel_timespec (64-bit on
+   * every target), which no libc header declares, for futex_waitv(2).
+   */
+  kernelStructs: Readonly<{
+    ipc64_perm: StructLayout;
+    shmid64_ds: StructLayout;
+    sockaddr_un: StructLayout;
+    futex_waitv: StructLayout;
+    __kernel_timespec: StructLayout;
+  }>;
   constants: Readonly<Record<string, number>>;
   errno: Readonly<Record<string, number>>;
   syscalls: Readonly<Record<string, number>>;

@@ -10,6 +10,8 @@ export * from './constants.js';
 export { ShmError, stateError } from './errors.js';
 export { readProcShm, readKernelTunable, type ProcShmRow } from '../native/procfs.js';
 export { futexSyscall } from '../native/syscall.js';
+export { futexWaitvSyscall, permanentMemory, type FutexWaitvSyscall } from '../native/futex-waitv.js';
+export { sockets, type Sockets } from '../native/socket.js';
 export { pageSize } from './page-size.js';
 export { processExists } from './process.js';
 export { allowDuringWaits, disallowDuringWaits, runPendingTerminationListeners } from '../native/signals.js';

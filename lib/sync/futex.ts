@@ -7,6 +7,8 @@
 import { ShmError, attachmentOf, futexSyscall, runPendingTerminationListeners, stateError } from '../c/index.js';
 import { getAbi, type Abi } from '../abi/index.js';
 import { INT32_MAX, checkInteger, checkSpin, checkTimeoutMs } from '../common/arguments.js';
+import { abortError, checkSignal } from './abort.js';
+import { watchWord } from './word-watcher.js';
 
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 
@@ -20,15 +22,21 @@ export interface WaitOptions {
 
 export interface WaitAsyncOptions extends WaitOptions {
   /**
-   * waitAsync sleeps on a libuv worker thread in slices of at most this many ms (default ASYNC_SLICE_MS: 500),
-   * checking between slices that the segment is still attached: a detach is noticed within one slice. A number > 0.
+   * @deprecated Ignored: waitAsync no longer sleeps in slices (it is one entry of the thread's word watcher, see
+   * waitAsync). Still checked as before (a number > 0, else a TypeError or RangeError) so that old callers keep
+   * working; it will be removed in a major version.
    */
   sliceMs?: number;
+  /**
+   * Cancels the wait: an AbortError (name 'AbortError', code 'ABORT_ERR', cause: signal.reason) rejects the promise,
+   * at once when the signal is already aborted (after the arguments are checked, before the word is read).
+   */
+  signal?: AbortSignal;
 }
 
 /** Re-reads of the word before wait() and waitAsync() sleep, unless `options.spin` says otherwise. */
 export const WAIT_SPIN = 100;
-/** The longest slice of a waitAsync sleep, unless `options.sliceMs` says otherwise. */
+/** @deprecated The default of the ignored `options.sliceMs` of waitAsync (it used to be the longest slice of its sleep). */
 export const ASYNC_SLICE_MS = 500;
 
 /** Counters of the futex syscalls this process made (for measurements and tests: "how many FFI calls?"). */
@@ -142,37 +150,6 @@ export function futexWakeAt(address: bigint, count: number, operation: string): 
   return r;
 }
 
-/** futexWaitAt on a koffi worker thread: the event loop keeps running. One syscall per call (plus EINTR retries). */
-export function futexWaitAtAsync(address: bigint, expected: number, timeoutMs: number, operation: string): Promise<WaitResult> {
-  const o = futexOps();
-  const sys = futexSyscall();
-  const deadline = timeoutMs === Infinity ? Infinity : now() + timeoutMs;
-  return new Promise<WaitResult>((resolve, reject) => {
-    const attempt = (remaining: number) => {
-      // Held by this closure until the call completes: the worker thread reads it while this thread goes on.
-      const ts = timespec(remaining);
-      counters.wait++;
-      sys.callAsync(address, o.wait, expected | 0, ts, (r, failure) => {
-        void ts;
-        if (failure) return reject(failure);
-        if (r >= 0) return resolve('ok');
-        const errnoValue = -r;
-        if (errnoValue === o.EAGAIN) return resolve('not-equal');
-        if (errnoValue === o.ETIMEDOUT) return resolve('timed-out');
-        if (errnoValue !== o.EINTR) return reject(futexError(operation, errnoValue, address));
-        const left = deadline === Infinity ? Infinity : deadline - now();
-        if (left <= 0) return resolve('timed-out');
-        attempt(left);
-      });
-    };
-    try {
-      attempt(timeoutMs);
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The public, validated API: views over segment buffers.
 // ---------------------------------------------------------------------------------------------------------------
@@ -235,26 +212,28 @@ function spinUntilChanged(view: Int32Array, index: number, expected: number, spi
   return false;
 }
 
-/**
- * What wait() and waitAsync() do before sleeping: checks every argument (before any syscall), then the word and
- * the spin. Returns the outcome when no sleep is needed, else what the sleep needs.
- */
-function prepareWait(
+/** Checks every argument of wait() and waitAsync(), before any syscall. */
+function checkWait(
   fn: string,
   view: Int32Array,
   index: number,
   expected: number,
   timeoutMs: number | undefined,
   spinOption: unknown,
-): WaitResult | { address: bigint; value: number; timeout: number } {
+): { address: bigint; value: number; timeout: number; spin: number } {
   const address = wordAddress(fn, view, index);
   const value = checkExpected(fn, expected);
   const timeout = checkTimeoutMs(fn, timeoutMs);
   const spin = checkSpin(fn, spinOption, WAIT_SPIN);
+  return { address, value, timeout, spin };
+}
+
+/** The word and the spin, before a sleep: the outcome when no sleep is needed, else undefined. */
+function checkWord(view: Int32Array, index: number, value: number, timeout: number, spin: number): WaitResult | undefined {
   if (Atomics.load(view, index) !== value) return 'not-equal';
   if (spinUntilChanged(view, index, value, spin)) return 'not-equal';
   if (timeout === 0) return 'timed-out';
-  return { address, value, timeout };
+  return undefined;
 }
 
 /**
@@ -266,8 +245,9 @@ function prepareWait(
  * Blocks the thread: use waitAsync on the main thread of a server.
  */
 export function wait(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitOptions): WaitResult {
-  const w = prepareWait('wait', view, index, expected, timeoutMs, options?.spin);
-  if (typeof w === 'string') return w;
+  const w = checkWait('wait', view, index, expected, timeoutMs, options?.spin);
+  const outcome = checkWord(view, index, w.value, w.timeout, w.spin);
+  if (outcome !== undefined) return outcome;
   return futexWaitAt(w.address, w.value, w.timeout, 'wait');
 }
 
@@ -280,7 +260,7 @@ export function notify(view: Int32Array, index: number, count?: number): number 
   return futexWakeAt(address, n, 'notify');
 }
 
-/** `options.sliceMs`: a number of ms > 0 (Infinity: one slice), else the default. */
+/** The deprecated `options.sliceMs`: still checked as it was (a number of ms > 0, Infinity included), then ignored. */
 function checkSliceMs(fn: string, value: unknown): number {
   if (value === undefined) return ASYNC_SLICE_MS;
   if (typeof value !== 'number') throw new TypeError(`${fn}: sliceMs must be a number of milliseconds, got ${typeof value}`);
@@ -289,25 +269,69 @@ function checkSliceMs(fn: string, value: unknown): number {
 }
 
 /**
- * wait() without blocking the event loop: the sleep happens on a libuv worker thread (koffi async call), in slices
- * of `options.sliceMs` (default ASYNC_SLICE_MS). Each pending waitAsync occupies one thread of libuv's pool
- * (UV_THREADPOOL_SIZE, default 4) while it sleeps. A notify that lands between two slices is not seen, exactly as a
- * notify with no waiter is lost for Atomics.wait: change the word before notifying and the next slice returns
- * 'not-equal'.
+ * wait() without blocking the event loop. Resolves 'ok' when a FUTEX_WAKE on the word (notify() or C or Python, from
+ * any process) woke it, or when the word changed after the wait had slept; 'not-equal' when the word did not hold
+ * `expected` (at the call, during the spin, or when the kernel first compared it); 'timed-out' after `timeoutMs`
+ * (an unref'd timer). `options.signal` cancels it with an AbortError. Arguments are checked first: misuse rejects
+ * with a TypeError or RangeError before anything else.
+ *
+ * How it sleeps (each thread, the main one or a worker, has its own watcher): every pending waitAsync of the thread
+ * is an entry of one futex_waitv(2) call (Linux 5.16+) that a thread of libuv's pool makes for up to 127 distinct
+ * words (pending waits on the same word and value share an entry); each further 127 words take one more pool
+ * thread. Cost: one pool thread whatever the number of pending waits on those words; no CPU while nothing happens
+ * but the call's return every 500 ms (100 ms in a worker thread) to look for a detached segment; one control-word
+ * wake per tick in which waits start or end. At most half of libuv's pool (UV_THREADPOOL_SIZE, default 4: so 2
+ * calls, 254 words; none of a pool of 1) is used, so that fs, dns and crypto keep theirs: the words beyond are
+ * polled by the main thread (every 1 ms after a change, slowing to every 100 ms while nothing changes) until a call
+ * has room for them. A polled word sees a change of its value, not a FUTEX_WAKE that leaves it as it was.
+ *
+ * Where futex_waitv is missing (ENOSYS: kernels before 5.16, qemu-user) or refused (EPERM: seccomp), the fallback
+ * is one pool-thread FUTEX_WAIT per distinct word, in slices of 100 ms, with the same cap (2 words in the kernel by
+ * default, the others polled as above).
+ *
+ * Differences from Atomics.waitAsync, and from waitAsync before the watcher:
+ * - A pending wait keeps the process alive (the call in flight is a libuv request), as it always did here
+ *   (Atomics.waitAsync does not). Once nothing is pending, nothing is left to hold the event loop.
+ * - One FUTEX_WAKE resolves every pending waitAsync of the thread on that word and value, whatever notify's
+ *   `count` (extra 'ok's are spurious wake-ups: re-check your condition); notify() counts the watcher as one waiter.
+ * - A FUTEX_WAKE that leaves the word as it was may be missed: while the watcher re-arms its call (after each
+ *   return, some microseconds), when two words of one call are woken at the same instant, or on a polled word.
+ *   Change the word before notifying (the futex protocol): a change is always seen.
+ * - 'not-equal' only when the word changed before the watcher first watched it hold `expected`; a change after
+ *   that is 'ok', as a notify that came with it would be.
+ * - A segment detached while a wait is pending ends it with ERR_SHM_DETACHED at the watcher's next periodic look
+ *   (every 500 ms, 100 ms in a worker thread: at most 1.5 times that).
+ * - A pending wait can be aborted (options.signal); one listener per signal, removed once its waits settled.
+ * - At process exit ('exit' event), calls in flight are woken: exit is not delayed (fallback: by one slice, 100 ms
+ *   at most). A worker thread ended by terminate() waits for its call's timeout (100 ms at most).
+ *
+ * `options.sliceMs` is deprecated and ignored (still checked: a number > 0).
  */
 export async function waitAsync(view: Int32Array, index: number, expected: number, timeoutMs?: number, options?: WaitAsyncOptions): Promise<WaitResult> {
-  const sliceMs = checkSliceMs('waitAsync', options?.sliceMs); // checked even when no sleep follows
-  const w = prepareWait('waitAsync', view, index, expected, timeoutMs, options?.spin);
-  if (typeof w === 'string') return w;
-  const { address, value, timeout } = w;
-  const deadline = timeout === Infinity ? Infinity : now() + timeout;
-  for (;;) {
-    const left = deadline === Infinity ? Infinity : deadline - now();
-    if (left <= 0) return 'timed-out';
-    const slice = Math.min(left, sliceMs);
-    const result = await futexWaitAtAsync(address, value, slice, 'waitAsync');
-    if (result !== 'timed-out' || slice === left) return result;
-    // Between slices: the segment must still be attached (a detach turns the word into private memory).
-    wordAddress('waitAsync', view, index);
+  checkSliceMs('waitAsync', options?.sliceMs); // checked even when no sleep follows; otherwise ignored
+  const w = checkWait('waitAsync', view, index, expected, timeoutMs, options?.spin);
+  const signal = checkSignal('waitAsync', options?.signal);
+  if (signal?.aborted) throw abortError('waitAsync', signal);
+  const outcome = checkWord(view, index, w.value, w.timeout, w.spin);
+  if (outcome !== undefined) return outcome;
+  return watchWord({
+    view,
+    index,
+    address: w.address,
+    expected: w.value,
+    timeoutMs: w.timeout,
+    signal,
+    operation: 'waitAsync',
+    detached: () => detachedError('waitAsync', view, index),
+  });
+}
+
+/** The ERR_SHM_DETACHED error of view[index] once its segment was detached, else undefined. */
+function detachedError(fn: string, view: Int32Array, index: number): Error | undefined {
+  try {
+    wordAddress(fn, view, index);
+    return undefined;
+  } catch (error) {
+    return error as Error;
   }
 }

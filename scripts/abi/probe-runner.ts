@@ -317,6 +317,9 @@ const STRUCT_FIELDS = {
   shminfo: ['shmmax', 'shmmin', 'shmmni', 'shmseg', 'shmall'],
   shm_info: ['used_ids', 'shm_tot', 'shm_rss', 'shm_swp', 'swap_attempts', 'swap_successes'],
   timespec: ['tv_sec', 'tv_nsec'],
+  sockaddr_un: ['sun_family', 'sun_path'],
+  futex_waitv: ['val', 'uaddr', 'flags'],
+  __kernel_timespec: ['tv_sec', 'tv_nsec'],
   ipc64_perm: ['key', 'uid', 'gid', 'cuid', 'cgid', 'mode', 'seq'],
   shmid64_ds: [
     'shm_perm',
@@ -469,11 +472,26 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
       shminfo: structFrom(libc.nums, 'shminfo'),
       shm_info: structFrom(libc.nums, 'shm_info'),
       timespec: structFrom(libc.nums, 'timespec'),
+      sockaddr_un: structFrom(libc.nums, 'sockaddr_un'),
     };
     const kernelStructs = {
       ipc64_perm: structFrom(kernel.nums, 'ipc64_perm'),
       shmid64_ds: structFrom(kernel.nums, 'shmid64_ds'),
+      futex_waitv: structFrom(kernel.nums, 'futex_waitv'),
+      __kernel_timespec: structFrom(kernel.nums, '__kernel_timespec'),
+      sockaddr_un: structFrom(kernel.nums, 'sockaddr_un'),
     };
+
+    // bind(2) and connect(2) hand the caller's sockaddr_un bytes to the kernel as they are: the libc
+    // and kernel layouts must be the same.
+    {
+      const l = structs.sockaddr_un;
+      const k = kernelStructs.sockaddr_un;
+      const same = l.size === k.size && STRUCT_FIELDS.sockaddr_un.every((f) => l.fields[f] && k.fields[f] && sameLayout(l.fields[f], k.fields[f]));
+      if (!same) {
+        throw new Error(`${config.name}: libc and kernel disagree on struct sockaddr_un (${JSON.stringify(l)} vs ${JSON.stringify(k)}); needs a human`);
+      }
+    }
 
     // On 64-bit targets glibc and musl hand the caller's struct shmid_ds to
     // the shmctl syscall unchanged (glibc's own <bits/ipc-perm.h> says so:

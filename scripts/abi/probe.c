@@ -20,8 +20,10 @@
  *                      field PROBE_TRY_STRUCT.PROBE_TRY_FIELD; a compile error
  *                      means the field does not exist on this target.
  *   PROBE_MODE_KERNEL  kernel uapi headers only (<linux/shm.h>, ...): the
- *                      kernel's own ipc64_perm/shmid64_ds and the constants,
- *                      used to fill constants missing from the libc headers.
+ *                      kernel's own ipc64_perm/shmid64_ds/sockaddr_un, the
+ *                      futex_waitv and __kernel_timespec structs no libc
+ *                      header declares, and the constants, used to fill
+ *                      constants missing from the libc headers.
  *   (default)          libc headers: struct layouts, constants, errno,
  *                      syscall numbers, referenced symbols.
  */
@@ -139,7 +141,11 @@ PROBE_FIELD_EXPANDED(PROBE_TRY_STRUCT, PROBE_TRY_NAME, PROBE_TRY_FIELD)
 #  include <linux/ipc.h>      /* struct ipc64_perm via <asm/ipcbuf.h>, IPC_* */
 #  include <linux/shm.h>      /* struct shmid64_ds via <asm/shmbuf.h>, SHM_* */
 #  include <linux/mman.h>     /* PROT_*, MAP_* */
-#  include <linux/futex.h>    /* FUTEX_* */
+#  include <linux/futex.h>    /* FUTEX_*, struct futex_waitv */
+#  include <linux/un.h>       /* struct sockaddr_un (the kernel's) */
+#  include <linux/time.h>     /* CLOCK_* */
+#  include <linux/time_types.h> /* struct __kernel_timespec */
+#  include <asm/socket.h>     /* SOL_SOCKET, SO_* */
 #  include <asm/fcntl.h>      /* O_*, F_GETFL */
 #  include <asm/errno.h>
 #  include <asm/unistd.h>     /* __NR_* */
@@ -149,6 +155,9 @@ PROBE_FIELD_EXPANDED(PROBE_TRY_STRUCT, PROBE_TRY_NAME, PROBE_TRY_FIELD)
 #  include <sys/shm.h>
 #  include <sys/mman.h>
 #  include <sys/syscall.h>
+#  include <sys/socket.h>     /* AF_*, SOCK_*, MSG_*, SOL_SOCKET, SO_* */
+#  include <sys/un.h>         /* struct sockaddr_un */
+#  include <signal.h>         /* SIG_BLOCK, SIG_SETMASK, SIGPIPE */
 #  include <fcntl.h>          /* O_*, F_GETFL, SPLICE_F_* (_GNU_SOURCE) */
 #  include <errno.h>
 #  include <time.h>
@@ -285,6 +294,58 @@ PROBE_CONST(FUTEX_BITSET_MATCH_ANY)
 #endif
 #ifdef FUTEX_CLOCK_REALTIME
 PROBE_CONST(FUTEX_CLOCK_REALTIME)
+#endif
+/* futex_waitv(2): the size flag of a 32-bit word, and the most waiters per call */
+#ifdef FUTEX_32
+PROBE_CONST(FUTEX_32)
+#endif
+#ifdef FUTEX_WAITV_MAX
+PROBE_CONST(FUTEX_WAITV_MAX)
+#endif
+/* clocks (futex_waitv's clockid argument) */
+#ifdef CLOCK_REALTIME
+PROBE_CONST(CLOCK_REALTIME)
+#endif
+#ifdef CLOCK_MONOTONIC
+PROBE_CONST(CLOCK_MONOTONIC)
+#endif
+/* sigprocmask(2) (mips: SIG_BLOCK 1, elsewhere 0) and the signal a send to a closed peer raises */
+#ifdef SIG_BLOCK
+PROBE_CONST(SIG_BLOCK)
+#endif
+#ifdef SIG_UNBLOCK
+PROBE_CONST(SIG_UNBLOCK)
+#endif
+#ifdef SIG_SETMASK
+PROBE_CONST(SIG_SETMASK)
+#endif
+#ifdef SIGPIPE
+PROBE_CONST(SIGPIPE)
+#endif
+/* sockets (the event loop's doorbell: an abstract AF_UNIX stream socket) */
+#ifdef AF_UNIX
+PROBE_CONST(AF_UNIX)
+#endif
+#ifdef SOCK_STREAM
+PROBE_CONST(SOCK_STREAM)
+#endif
+#ifdef SOCK_NONBLOCK
+PROBE_CONST(SOCK_NONBLOCK)
+#endif
+#ifdef SOCK_CLOEXEC
+PROBE_CONST(SOCK_CLOEXEC)
+#endif
+#ifdef MSG_DONTWAIT
+PROBE_CONST(MSG_DONTWAIT)
+#endif
+#ifdef MSG_NOSIGNAL
+PROBE_CONST(MSG_NOSIGNAL)
+#endif
+#ifdef SOL_SOCKET
+PROBE_CONST(SOL_SOCKET)
+#endif
+#ifdef SO_SNDBUF
+PROBE_CONST(SO_SNDBUF)
 #endif
 #ifdef O_WRONLY
 PROBE_CONST(O_WRONLY)
@@ -751,8 +812,29 @@ PROBE_FIELD(shmid64_ds, shm_cpid, shm_cpid)
 PROBE_FIELD(shmid64_ds, shm_lpid, shm_lpid)
 PROBE_FIELD(shmid64_ds, shm_nattch, shm_nattch)
 
+/* What futex_waitv(2) reads: an array of these (<linux/futex.h>, Linux 5.16+;
+ * no libc header declares it). */
+PROBE_SIZEOF(futex_waitv)
+PROBE_FIELD(futex_waitv, val, val)
+PROBE_FIELD(futex_waitv, uaddr, uaddr)
+PROBE_FIELD(futex_waitv, flags, flags)
+
+/* futex_waitv's timeout: always the 64-bit __kernel_timespec, also on 32-bit
+ * targets whose libc timespec is 32-bit. */
+PROBE_SIZEOF(__kernel_timespec)
+PROBE_FIELD(__kernel_timespec, tv_sec, tv_sec)
+PROBE_FIELD(__kernel_timespec, tv_nsec, tv_nsec)
+
+/* The kernel's sockaddr_un, to check the libc one against. */
+PROBE_SIZEOF(sockaddr_un)
+PROBE_FIELD(sockaddr_un, sun_family, sun_family)
+PROBE_AGGREGATE(sockaddr_un, sun_path, sun_path)
+
 #ifdef __NR_futex
 PROBE_SYSCALL(futex, __NR_futex)
+#endif
+#ifdef __NR_futex_waitv
+PROBE_SYSCALL(futex_waitv, __NR_futex_waitv)
 #endif
 #ifdef __NR_futex_time64
 PROBE_SYSCALL(futex_time64, __NR_futex_time64)
@@ -820,6 +902,11 @@ PROBE_SIZEOF(timespec)
 PROBE_FIELD(timespec, tv_sec, tv_sec)
 PROBE_FIELD(timespec, tv_nsec, tv_nsec)
 
+/* bind(2)/connect(2) address of an AF_UNIX socket; sun_path is a char array */
+PROBE_SIZEOF(sockaddr_un)
+PROBE_FIELD(sockaddr_un, sun_family, sun_family)
+PROBE_AGGREGATE(sockaddr_un, sun_path, sun_path)
+
 /* SHMLBA: glibc writes it with __getpagesize (); make that call a known
  * multiplier and evaluate twice. If the value scales with the multiplier it
  * is a number of pages, otherwise it is a plain byte count. */
@@ -836,6 +923,9 @@ PROBE_NUM("shmlba.unit2", SHMLBA)
 
 #ifdef SYS_futex
 PROBE_SYSCALL(futex, SYS_futex)
+#endif
+#ifdef SYS_futex_waitv
+PROBE_SYSCALL(futex_waitv, SYS_futex_waitv)
 #endif
 #ifdef SYS_futex_time64
 PROBE_SYSCALL(futex_time64, SYS_futex_time64)

@@ -360,13 +360,17 @@ describe('the C ring speaks the channel protocol', () => {
 
   // A C driver (bench/c/ring.c) against a JavaScript peer (the shm transport: Channel.open on the C producer's
   // segment, Channel.create for the way back, which the C end opens). Data flows C -> JS in throughput and both
-  // ways in ping-pong; every message is checked on arrival, every byte in the verification repetition.
-  for (const [pattern, mode] of [
-    ['throughput', 'copy'],
-    ['throughput', 'zero-copy'],
-    ['pingpong', 'copy'],
+  // ways in ping-pong; every message is checked on arrival, every byte in the verification repetition. With the
+  // JavaScript end in async mode, the C end wakes it through its doorbell (bench/c/doorbell.c), and it wakes the
+  // C end's futex: synchronous and asynchronous ends of two languages together.
+  for (const [pattern, mode, jsWait] of [
+    ['throughput', 'copy', 'hybrid'],
+    ['throughput', 'zero-copy', 'hybrid'],
+    ['pingpong', 'copy', 'hybrid'],
+    ['throughput', 'copy', 'async'],
+    ['pingpong', 'copy', 'async'],
   ] as const) {
-    it(`C driver and JavaScript peer: ${pattern}, ${mode}`, { timeout: 60_000 }, async () => {
+    it(`C driver and JavaScript peer: ${pattern}, ${mode}, the JavaScript end ${jsWait}`, { timeout: 60_000 }, async () => {
       const size = 4096;
       const settings = [pattern, mode, 'hybrid', String(size), '1', '0.005', `capacity=${capacityFor(size)}`];
       const driver = spawn(exe, ['drive', ...settings], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -379,7 +383,7 @@ describe('the C ring speaks the channel protocol', () => {
           transport: 'shm',
           mode,
           pattern,
-          wait: 'hybrid',
+          wait: jsWait,
           sizes: [size],
           repeat: 1,
           repSeconds: 0.005,

@@ -1,10 +1,14 @@
 // Smoke test for a foreign CPU (run by scripts/ci/emulated.sh under qemu-user, but it runs anywhere):
 // create a segment, attach, write and read back, compare IPC_STAT with the kernel's own /proc/sysvipc/shm row,
-// detach, remove. Exits 0 when everything matched, 1 otherwise. Run it inside `unshare --ipc --fork`.
+// detach, remove; then an async receive woken through the doorbell socket by a producer in another process. Exits 0 when everything matched, 1 otherwise. Run it inside `unshare --ipc --fork`.
 //
 //   node --import tsx test/emulated/smoke.ts [--expect-target linux-arm-gnu-time64]
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { IPC_CREAT, IPC_EXCL, IPC_RMID, IPC_STAT, getAbi, shmat, shmctl, shmdt, shmget } from '../../lib/index.js';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Channel, IPC_CREAT, IPC_EXCL, IPC_RMID, IPC_STAT, getAbi, shmat, shmctl, shmdt, shmget } from '../../lib/index.js';
+import { doorbellStats } from '../../lib/internal.js';
 
 const SIZE = 12_345;
 const failures: string[] = [];
@@ -76,6 +80,32 @@ try {
   shmctl(id, IPC_RMID);
 }
 check('segment gone after IPC_RMID', kernelRow(id), undefined);
+
+// The event loop's doorbell on this CPU: a receiveAsync pending here, woken by a producer in another process
+// through the abstract socket (the sockaddr_un layout, the token's bytes), then EPIPE when that producer closes.
+{
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/sync/many-producers.ts', import.meta.url)), '1'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const nextLine = () => new Promise<string>((resolve) => lines.once('line', resolve));
+  try {
+    const channelId = Number((await nextLine()).split(' ')[1]);
+    const consumer = Channel.open(channelId, { spin: 0 });
+    const pending = consumer.receiveAsync({ timeoutMs: 120_000 });
+    child.stdin!.write('send\n');
+    const message = await pending;
+    check('doorbell: the message sent by another process arrived', message?.length, 4);
+    child.stdin!.write('close\n');
+    const end = await consumer.receiveAsync({ timeoutMs: 120_000 }).catch((error: { code?: string }) => error.code);
+    check('doorbell: EPIPE once the producer closed', end, 'EPIPE');
+    check('doorbell: it was rung through its socket', (doorbellStats()?.tokens ?? 0) > 0, true);
+    consumer.close();
+  } finally {
+    child.stdin!.end();
+    lines.close();
+  }
+}
 
 if (failures.length) {
   console.log(`smoke: FAILED\n  ${failures.join('\n  ')}`);

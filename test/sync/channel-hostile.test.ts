@@ -70,7 +70,7 @@ function outcome(group: (typeof groups)[number], name: string, method: string): 
 describe('Channel.open checks the whole header', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['bad magic', 'EPROTO', /not a channel \(magic 0x12345678/],
-    ['other version', 'EPROTO', /format version 2; this library speaks version 1/],
+    ['other version', 'EPROTO', /format version 1; this library speaks version 2/],
     ['capacity not a power of two', 'EPROTO', /capacity is 96, not a power of two/],
     ['capacity below the minimum', 'EPROTO', /capacity is 32, not a power of two in \[64/],
     ['capacity too big for the segment', 'EPROTO', /capacity 1048576 does not fit the segment/],

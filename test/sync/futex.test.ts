@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { IPC_CREAT, IPC_PRIVATE, ShmError, notify, shmat, shmdt, shmget, wait, waitAsync, type Attachment } from '../../lib/index.js';
-import { ASYNC_SLICE_MS, WAIT_SPIN, futexCallCounts } from '../../lib/internal.js';
+import { ASYNC_SLICE_MS, WAIT_SPIN, futexCallCounts, wordWatcherStats } from '../../lib/internal.js';
 import { removeAfterTest } from '../support/segments.js';
 import { startProgram, waitForLine } from '../support/child.js';
 import { catchError } from '../support/errors.js';
@@ -175,7 +175,7 @@ describe('misuse is refused before any syscall', () => {
     await expect(waitAsync(view, 0, 0, 10)).rejects.toMatchObject({ code: 'ERR_SHM_DETACHED', operation: 'waitAsync' });
   });
 
-  it('waitAsync takes its slice as an option (no global tuning): a number > 0, checked even when no sleep follows', async () => {
+  it('waitAsync still checks the deprecated sliceMs option (a number > 0, even when no sleep follows) and otherwise ignores it', async () => {
     const { view } = segment();
     expect([WAIT_SPIN, ASYNC_SLICE_MS]).toEqual([100, 500]); // the documented defaults
     view[0] = 1;
@@ -184,10 +184,10 @@ describe('misuse is refused before any syscall', () => {
     await expect(waitAsync(view, 0, 0, 10, { sliceMs: Number.NaN })).rejects.toThrow(RangeError);
     await expect(waitAsync(view, 0, 0, 10, { sliceMs: '5' as never })).rejects.toThrow(TypeError);
     expect(await waitAsync(view, 0, 0, 10, { sliceMs: 5 })).toBe('not-equal');
-    // 200 ms in slices of 40 ms: at least five sleeps on the worker thread (one per slice).
-    const before = futexCallCounts().wait;
+    // No slices any more: a 200 ms wait is one sleep of the word watcher, not five of 40 ms.
+    const before = wordWatcherStats().calls;
     expect(await waitAsync(view, 0, 1, 200, { spin: 0, sliceMs: 40 })).toBe('timed-out');
-    expect(futexCallCounts().wait - before).toBeGreaterThanOrEqual(5);
+    expect(wordWatcherStats().calls - before).toBeLessThanOrEqual(2);
   });
 
   it('a waitAsync in flight when the segment is detached ends without crashing', async () => {

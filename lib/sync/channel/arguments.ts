@@ -3,10 +3,20 @@
 // TypeErrors that carry a `code` ('ERR_CHANNEL_*'), so that they can be told apart.
 import { stateError, type ShmError } from '../../c/index.js';
 import { MAX_TIMEOUT_MS, checkInteger, checkTimeoutMs } from '../../common/arguments.js';
+import { abortError } from '../abort.js';
 
 export interface TimeoutOptions {
   /** Give up after this many ms (default: no limit). 0 never blocks. */
   timeoutMs?: number;
+}
+
+export interface AsyncOptions extends TimeoutOptions {
+  /**
+   * Cancels the call: it rejects with an AbortError (code 'ABORT_ERR', cause: the signal's reason), at once if the
+   * signal is already aborted. The channel stays consistent: an aborted receive took no message, an aborted send
+   * wrote nothing.
+   */
+  signal?: AbortSignal;
 }
 
 /** A TypeError for a call made out of order, with a `code` that names the mistake. */
@@ -70,7 +80,8 @@ export function tooLarge(op: string, n: number, max: number, shmid: number): Shm
 
 /**
  * The async operations of one end run one after another (each waits for the previous one); `pending` counts them,
- * so that synchronous calls can be refused meanwhile (busyError).
+ * so that synchronous calls can be refused meanwhile (busyError). An operation whose signal aborts while it waits
+ * for its turn leaves the queue at once (AbortError); the ones behind it keep their order.
  */
 export class AsyncQueue {
   #pending = 0;
@@ -80,17 +91,32 @@ export class AsyncQueue {
     return this.#pending;
   }
 
-  async run<T>(body: () => Promise<T>): Promise<T> {
+  async run<T>(op: string, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
     this.#pending++;
     const previous = this.#chain;
     let done!: () => void;
     this.#chain = new Promise<void>((resolve) => (done = resolve));
     try {
-      await previous;
+      if (signal === undefined) await previous;
+      else await turnOrAbort(op, previous, signal);
       return await body();
     } finally {
       this.#pending--;
-      done();
+      // The next operation starts only when the previous one has finished too (an aborted one left early).
+      void previous.then(done);
     }
   }
+}
+
+/** Resolves when `turn` does, or rejects with an AbortError when `signal` aborts first. */
+function turnOrAbort(op: string, turn: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortError(op, signal));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(abortError(op, signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    void turn.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }

@@ -2,7 +2,8 @@
 // peek + release, and async iteration. The checks of each call are here; the ring is the Receiver's.
 import { ShmError } from '../../c/index.js';
 import type { Header } from './header.js';
-import { AsyncQueue, busyError, checkTimeout, peekedError, sequenceError, type TimeoutOptions } from './arguments.js';
+import { AsyncQueue, busyError, checkTimeout, peekedError, sequenceError, type AsyncOptions, type TimeoutOptions } from './arguments.js';
+import { abortError, checkSignal } from '../abort.js';
 import { Channel, type EndParts } from './end.js';
 import { Receiver } from './receiver.js';
 import type { Readable } from 'node:stream';
@@ -79,22 +80,29 @@ export class Consumer extends Channel {
   }
 
   /**
-   * receive() that waits without blocking the event loop (the futex sleep runs on a libuv worker thread). Async
-   * calls of one end run one after another; synchronous ones are refused (ERR_CHANNEL_BUSY) while any is pending.
+   * receive() that waits without blocking the event loop: the wait sleeps on this thread's doorbell, which the
+   * event loop watches (no thread per wait). null after `timeoutMs`; `signal` cancels it (AbortError, no message
+   * taken). Async calls of one end run one after another; synchronous ones are refused (ERR_CHANNEL_BUSY) while
+   * any is pending.
    */
-  async receiveAsync(options?: TimeoutOptions): Promise<Uint8Array | null> {
+  async receiveAsync(options?: AsyncOptions): Promise<Uint8Array | null> {
     const op = 'Consumer.receiveAsync';
     const timeout = checkTimeout(op, options);
+    const signal = checkSignal(op, options?.signal);
     this.#ready(op, true);
+    if (signal?.aborted) throw abortError(op, signal);
     const receiver = this.#receiver;
     if (this.#queue.pending === 0) {
       const length = receiver.tryNext(op);
       if (length >= 0) return receiver.take(length, op);
     }
     const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
-    return this.#queue.run(async () => {
+    return this.#queue.run(op, signal, async () => {
       this.#ready(op, true);
-      const length = await receiver.nextAsync(deadline, op);
+      const length = await receiver.nextAsync(deadline, op, signal);
+      // The wait settled a microtask ago: an abort since then has no effect (the message is taken, not lost), but
+      // a close() since then detached the ring.
+      this.#header.assertUsable(op);
       return length < 0 ? null : receiver.take(length, op);
     });
   }
@@ -127,20 +135,56 @@ export class Consumer extends Channel {
    * `for await (const message of consumer)`: receiveAsync() until every message was received and the producer is
    * gone. It ends quietly when the producer closed its end (its closed flag in the header), and throws the EPIPE
    * of receiveAsync when the producer died or exited without close(): a stream cut short is an error. Any other
-   * error is thrown too. Leaving the loop early does not close the consumer.
+   * error is thrown too. Leaving the loop early (break, return, or an iterator's return() while a receive is
+   * pending, as Readable.from does on destroy) ends the pending receive without taking a message, and does not
+   * close the consumer.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
-    for (;;) {
-      let message: Uint8Array | null;
-      try {
-        message = await this.receiveAsync();
-      } catch (error) {
-        // The flag is read only now, after the EPIPE (EPROTO if forged): a producer that closed, then died, closed.
-        if (error instanceof ShmError && error.code === 'EPIPE' && this.#header.peerClosed('Consumer.receiveAsync')) return;
-        throw error;
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this.messages();
+  }
+
+  /**
+   * The async iteration of the consumer, cancellable: `for await (const m of consumer.messages({ signal }))`. When
+   * `signal` aborts, the pending receive ends without taking a message and the loop throws an AbortError.
+   */
+  messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<Uint8Array> {
+    const op = 'Consumer.messages';
+    const outer = checkSignal(op, options?.signal);
+    // Ends a pending receive when the iteration is left early (return()).
+    const stop = new AbortController();
+    const signal = outer === undefined ? stop.signal : AbortSignal.any([outer, stop.signal]);
+    let finished = false;
+    const next = async (): Promise<IteratorResult<Uint8Array, undefined>> => {
+      for (;;) {
+        if (finished) return { value: undefined, done: true };
+        let message: Uint8Array | null;
+        try {
+          message = await this.receiveAsync({ signal });
+        } catch (error) {
+          // The flag is read only now, after the EPIPE (EPROTO if forged): a producer that closed, then died, closed.
+          if (error instanceof ShmError && error.code === 'EPIPE' && this.#header.peerClosed('Consumer.receiveAsync')) finished = true;
+          else if (stop.signal.aborted) finished = true;
+          else {
+            finished = true;
+            throw error;
+          }
+          continue;
+        }
+        if (message !== null) return { value: message, done: false };
       }
-      if (message !== null) yield message;
-    }
+    };
+    const iterator: AsyncIterableIterator<Uint8Array> = {
+      next,
+      return: async () => {
+        finished = true;
+        stop.abort();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
   }
 
   /**

@@ -6,19 +6,16 @@
 // use that copy and never read the word again. An inconsistency is EPROTO (corrupt()), after which this end only
 // closes: every later call repeats the EPROTO (assertUsable()).
 import { shmdt, stateError, type Attachment, type ShmError } from '../../c/index.js';
-import { INT32_MAX } from '../../common/arguments.js';
-import { futexWakeAt } from '../futex.js';
+import { Cell } from '../cell.js';
 import * as L from '../ring-layout.js';
 
-/** The words of one end in the header: Int32 indices (start: a Float64 index) and the address offset of its bell. */
+/** The words of one end in the header: Int32 indices (start: a Float64 index) and the byte offset of its wake-up cell. */
 export interface Side {
   readonly name: 'producer' | 'consumer';
   readonly pid: number;
   readonly start: number;
   readonly closed: number;
-  readonly waiting: number;
-  readonly bell: number;
-  readonly bellOffset: number;
+  readonly cellOffset: number;
 }
 
 export const PRODUCER: Side = {
@@ -26,9 +23,7 @@ export const PRODUCER: Side = {
   pid: L.i32(L.OFF_PRODUCER_PID),
   start: L.OFF_PRODUCER_START / 8,
   closed: L.i32(L.OFF_PRODUCER_CLOSED),
-  waiting: L.i32(L.OFF_PRODUCER_WAITING),
-  bell: L.i32(L.OFF_PRODUCER_BELL),
-  bellOffset: L.OFF_PRODUCER_BELL,
+  cellOffset: L.OFF_PRODUCER_CELL,
 };
 
 export const CONSUMER: Side = {
@@ -36,9 +31,7 @@ export const CONSUMER: Side = {
   pid: L.i32(L.OFF_CONSUMER_PID),
   start: L.OFF_CONSUMER_START / 8,
   closed: L.i32(L.OFF_CONSUMER_CLOSED),
-  waiting: L.i32(L.OFF_CONSUMER_WAITING),
-  bell: L.i32(L.OFF_CONSUMER_BELL),
-  bellOffset: L.OFF_CONSUMER_BELL,
+  cellOffset: L.OFF_CONSUMER_CELL,
 };
 
 const HEAD = L.i32(L.OFF_HEAD);
@@ -63,19 +56,19 @@ export class Header {
   readonly ring: Uint8Array;
   readonly ringU32: Uint32Array;
   readonly ringI32: Int32Array;
-  /** Address of this end's bell (its futex word) and of the peer's. */
-  readonly selfBell: bigint;
-  readonly peerBell: bigint;
+  /** This end's wake-up cell (where it announces its sleeps) and the peer's (which this end wakes). */
+  readonly selfCell: Cell;
+  readonly peerCell: Cell;
   readonly #attachment: Attachment;
-  // The Int32 indices of the words read on every message, as numbers of their own (one load less than via a Side).
+  // The Int32 index of a word read on every message, as a number of its own (one load less than via a Side).
   readonly #peerClosed: number;
-  readonly #peerWaiting: number;
-  readonly #peerBellIndex: number;
   /** Set by close() and by an EPROTO: one test on the fast path for both. */
   #unusable = false;
   #closed = false;
   /** What was found inconsistent (the first EPROTO of this end); every later call repeats it. */
   #corruption: string | undefined;
+  /** Called by close(): this end's pending async wait, which then ends with ERR_CHANNEL_CLOSED. */
+  readonly #closeListeners = new Set<() => void>();
 
   constructor(attachment: Attachment, capacity: number, self: Side, peer: Side) {
     const buffer = attachment.buffer;
@@ -89,12 +82,10 @@ export class Header {
     this.ring = new Uint8Array(buffer, L.DATA_OFFSET, capacity);
     this.ringU32 = new Uint32Array(buffer, L.DATA_OFFSET, capacity / 4);
     this.ringI32 = new Int32Array(buffer, L.DATA_OFFSET, capacity / 4);
-    this.selfBell = attachment.address + BigInt(self.bellOffset);
-    this.peerBell = attachment.address + BigInt(peer.bellOffset);
+    this.selfCell = new Cell(this.i32, L.i32(self.cellOffset), attachment.address + BigInt(self.cellOffset + L.CELL_BELL));
+    this.peerCell = new Cell(this.i32, L.i32(peer.cellOffset), attachment.address + BigInt(peer.cellOffset + L.CELL_BELL));
     this.#attachment = attachment;
     this.#peerClosed = peer.closed;
-    this.#peerWaiting = peer.waiting;
-    this.#peerBellIndex = peer.bell;
   }
 
   // --------------------------------------------------------------------------------------------------------------
@@ -146,18 +137,28 @@ export class Header {
     return stateError('EPIPE', op, `${op}: ${why}; nothing more can ${what} channel ${this.id}`, { shmid: this.id });
   }
 
-  /** Marks this end closed in the header, wakes every sleeper on both bells, and detaches. Idempotent. */
+  /**
+   * Marks this end closed in the header, wakes every sleeper of both cells, ends this end's own pending async wait
+   * (ERR_CHANNEL_CLOSED), and detaches. Idempotent.
+   */
   close(op: string): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#unusable = true;
-    const i32 = this.i32;
-    Atomics.store(i32, this.self.closed, 1);
-    Atomics.add(i32, CONSUMER.bell, 1);
-    Atomics.add(i32, PRODUCER.bell, 1);
-    futexWakeAt(this.peerBell, INT32_MAX, op);
-    futexWakeAt(this.selfBell, INT32_MAX, op);
+    Atomics.store(this.i32, this.self.closed, 1);
+    this.peerCell.wakeAll(op);
+    this.selfCell.wakeAll(op);
+    for (const listener of [...this.#closeListeners]) listener();
     shmdt(this.#attachment);
+  }
+
+  /** `listener` runs when this end closes (until removed). */
+  onClose(listener: () => void): void {
+    this.#closeListeners.add(listener);
+  }
+
+  offClose(listener: () => void): void {
+    this.#closeListeners.delete(listener);
   }
 
   // --------------------------------------------------------------------------------------------------------------
@@ -290,27 +291,8 @@ export class Header {
   // Sleeping and waking (the protocol is in waiter.ts and docs/channel.md)
   // --------------------------------------------------------------------------------------------------------------
 
-  /** Announces that this end sleeps: returns its bell's value, to sleep on, after setting WAITING. */
-  announce(): number {
-    const bell = Atomics.load(this.i32, this.self.bell);
-    Atomics.store(this.i32, this.self.waiting, 1);
-    return bell;
-  }
-
-  withdraw(): void {
-    Atomics.store(this.i32, this.self.waiting, 0);
-  }
-
-  /** After publishing a counter: rings the peer's bell only if it announced that it sleeps. */
+  /** After publishing a counter: wakes the peer only if it announced a sleep (no syscall otherwise). */
   wakePeer(op: string): void {
-    if (Atomics.load(this.i32, this.#peerWaiting) !== 0) this.#ring(op);
-  }
-
-  #ring(op: string): void {
-    const i32 = this.i32;
-    if (Atomics.exchange(i32, this.#peerWaiting, 0) !== 0) {
-      Atomics.add(i32, this.#peerBellIndex, 1);
-      futexWakeAt(this.peerBell, 1, op);
-    }
+    this.peerCell.wake(op);
   }
 }

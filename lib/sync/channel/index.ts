@@ -6,7 +6,7 @@
 //                checks; receiver.ts: its ring part
 //   header.ts    one end's view of the shared words: typed accessors, each word read once and checked (EPROTO)
 //   open.ts      the header written at creation, and checked word by word at open
-//   waiter.ts    spin, then sleep on a futex, sync and async, for either end
+//   waiter.ts    spin, then sleep on a futex (sync) or this thread's doorbell (async), for either end
 //   liveness.ts  the peer's identity in the header and whether its process runs
 //   arguments.ts argument checks and misuse errors
 //
@@ -24,6 +24,6 @@ provideEnds({
 export { Channel, DEFAULT_SPIN, type ChannelCreateOptions, type ChannelOpenOptions } from './end.js';
 export { Producer } from './producer.js';
 export { Consumer } from './consumer.js';
-export type { TimeoutOptions } from './arguments.js';
+export type { TimeoutOptions, AsyncOptions } from './arguments.js';
 export type { ProducerWritableOptions, ConsumerReadableOptions } from './streams.js';
 export { SLICE_MS } from './waiter.js';

@@ -48,6 +48,22 @@ export function isAlive(pid: number, start: number): boolean {
   return true;
 }
 
+/** How long a look at a process is reused: many pending waits on one peer (1,000 channels) cost one look. */
+const LOOK_REUSE_MS = 20;
+const looks = new Map<string, { alive: boolean; at: number }>();
+
+/** isAlive, answered from a look at the same process less than LOOK_REUSE_MS ago if there is one. */
+function isAliveRecently(pid: number, start: number): boolean {
+  const key = `${pid}/${start}`;
+  const now = performance.now();
+  const seen = looks.get(key);
+  if (seen !== undefined && now - seen.at < LOOK_REUSE_MS) return seen.alive;
+  const alive = isAlive(pid, start);
+  if (looks.size >= 1024) looks.clear();
+  looks.set(key, { alive, at: now });
+  return alive;
+}
+
 /** The peer of one end: its identity as first seen, checked on every look, and whether it still runs. */
 export class Liveness {
   readonly #header: Header;
@@ -91,6 +107,6 @@ export class Liveness {
   /** The pid of a peer that is gone (exited or killed without close()), or 0 while it runs or has not opened yet. */
   deadPeer(op: string, tailMoved: boolean): number {
     const pid = this.peerPid(op, tailMoved);
-    return pid === 0 || isAlive(pid, this.#start) ? 0 : pid;
+    return pid === 0 || isAliveRecently(pid, this.#start) ? 0 : pid;
   }
 }

@@ -2,7 +2,19 @@
 // available. The checks of each call are here; the ring is the Sender's.
 import * as L from '../ring-layout.js';
 import type { Header } from './header.js';
-import { AsyncQueue, asBytes, busyError, checkLength, checkTimeout, reservedError, sequenceError, tooLarge, type TimeoutOptions } from './arguments.js';
+import {
+  AsyncQueue,
+  asBytes,
+  busyError,
+  checkLength,
+  checkTimeout,
+  reservedError,
+  sequenceError,
+  tooLarge,
+  type AsyncOptions,
+  type TimeoutOptions,
+} from './arguments.js';
+import { abortError, checkSignal } from '../abort.js';
 import { Channel, type EndParts } from './end.js';
 import { Sender } from './sender.js';
 import type { Writable } from 'node:stream';
@@ -74,14 +86,18 @@ export class Producer extends Channel {
   }
 
   /**
-   * send() that waits for room without blocking the event loop. Do not modify `bytes` until it resolves. Async
-   * calls of one end run one after another; synchronous ones are refused (ERR_CHANNEL_BUSY) while any is pending.
+   * send() that waits for room without blocking the event loop: the wait sleeps on this thread's doorbell, which
+   * the event loop watches (no thread per wait). Do not modify `bytes` until it resolves. ETIMEDOUT after
+   * `timeoutMs`; `signal` cancels it (AbortError, nothing written). Async calls of one end run one after another;
+   * synchronous ones are refused (ERR_CHANNEL_BUSY) while any is pending.
    */
-  async sendAsync(bytes: Bytes, options?: TimeoutOptions): Promise<void> {
+  async sendAsync(bytes: Bytes, options?: AsyncOptions): Promise<void> {
     const op = 'Producer.sendAsync';
     const data = asBytes(op, bytes);
     const timeout = checkTimeout(op, options);
+    const signal = checkSignal(op, options?.signal);
     this.#ready(op, data.length, true);
+    if (signal?.aborted) throw abortError(op, signal);
     const sender = this.#sender;
     const record = L.recordSize(data.length);
     if (this.#queue.pending === 0) {
@@ -93,9 +109,10 @@ export class Producer extends Channel {
       }
     }
     const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
-    await this.#queue.run(async () => {
+    await this.#queue.run(op, signal, async () => {
       this.#ready(op, data.length, true);
-      const pos = await sender.acquireAsync(record, deadline, op);
+      const pos = await sender.acquireAsync(record, deadline, op, signal);
+      this.#header.assertUsable(op); // a close() since the wait settled detached the ring
       sender.write(pos, data);
       sender.publish(op);
     });

@@ -63,9 +63,9 @@ export class Receiver implements WaitingEnd {
     return length >= 0 ? length : this.#waiter.wait(op, timeout);
   }
 
-  /** Waits for a record without blocking the event loop, until `deadline` (performance.now() time); -1 then. */
-  nextAsync(deadline: number, op: string): Promise<number> {
-    return this.#waiter.waitAsync(op, deadline);
+  /** Waits for a record without blocking the event loop, until `deadline` (performance.now() time; -1 then) or `signal`. */
+  nextAsync(deadline: number, op: string, signal: AbortSignal | undefined): Promise<number> {
+    return this.#waiter.waitAsync(op, deadline, signal);
   }
 
   /** Copies out the record at the tail, whose length tryNext checked, and releases it. */
@@ -128,9 +128,13 @@ export class Receiver implements WaitingEnd {
     return this.tryNext(op);
   }
 
-  beforeSleep(op: string): void {
-    if (this.#header.peerClosed(op)) throw this.#header.peerGone(op, 'the producer closed the channel');
+  beforeSleep(op: string): number {
     this.#header.publishTail(this.#tail);
+    if (!this.#header.peerClosed(op)) return -1;
+    // The producer may have published its last message and closed since the poll: deliver it before the EPIPE.
+    const length = this.tryNext(op);
+    if (length >= 0) return length;
+    throw this.#header.peerGone(op, 'the producer closed the channel');
   }
 
   checkPeer(op: string): void {

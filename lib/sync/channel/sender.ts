@@ -88,10 +88,10 @@ export class Sender implements WaitingEnd {
     return this.#waiter.wait(op, timeout);
   }
 
-  /** Waits for room without blocking the event loop, until `deadline` (performance.now() time). */
-  acquireAsync(record: number, deadline: number, op: string): Promise<number> {
+  /** Waits for room without blocking the event loop, until `deadline` (performance.now() time) or `signal`. */
+  acquireAsync(record: number, deadline: number, op: string, signal: AbortSignal | undefined): Promise<number> {
     this.#wanted = record;
-    return this.#waiter.waitAsync(op, deadline);
+    return this.#waiter.waitAsync(op, deadline, signal);
   }
 
   /** Writes a record of `data` at ring offset `pos` (from tryAcquire) and counts it; publish() makes it visible. */
@@ -139,9 +139,10 @@ export class Sender implements WaitingEnd {
     return this.tryAcquire(this.#wanted, op);
   }
 
-  beforeSleep(op: string): void {
+  beforeSleep(op: string): number {
     this.assertPeerOpen(op);
     this.#header.publishHead(this.#head);
+    return -1;
   }
 
   checkPeer(op: string): void {

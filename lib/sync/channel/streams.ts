@@ -5,9 +5,9 @@
 //                        (chunks larger than a message are split, small buffered ones joined), or one message per
 //                        chunk in object mode (a chunk larger than maxMessageSize fails with EMSGSIZE).
 //   consumer.readable()  a stream.Readable of messages on the consumer's async iteration, which closes the consumer
-//                        when it ends, fails or is destroyed. Readable.from(consumer) works too, but destroying it
-//                        cannot interrupt a receive in progress (an async generator cannot be interrupted while it
-//                        awaits), which then takes the next message and drops it; closing the consumer can.
+//                        when it ends, fails or is destroyed. Readable.from(consumer) works too and leaves the
+//                        consumer open: destroying it calls the iterator's return(), which ends a receive in
+//                        progress without taking a message.
 import { Readable, Writable } from 'node:stream';
 import { stateError } from '../../c/index.js';
 import { checkInteger } from '../../common/arguments.js';

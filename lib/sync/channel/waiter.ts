@@ -1,19 +1,23 @@
-// How an end of a channel waits for its peer, whichever end it is: spin on the condition, then sleep on a futex
-// "bell" after announcing it in a WAITING word; the peer calls FUTEX_WAKE only when it finds WAITING set (see
-// Header.wakePeer). At steady state with a spinning peer a message therefore costs no FFI call at all.
+// How an end of a channel waits for its peer, whichever end it is, through its wake-up cell (ring-layout.ts):
 //
-//   bell = load(BELL); store(WAITING, 1)
-//   if the condition now holds: store(WAITING, 0); done
-//   futex_wait(&BELL, bell, min(time left, SLICE_MS)); store(WAITING, 0); check the peer if the slice expired; repeat
+//   synchronous:  spin on the condition; then bell = announce a futex sleep; re-check; futex_wait(&BELL, bell,
+//                 min(time left, SLICE_MS)); withdraw; check the peer if the slice expired; repeat
+//   asynchronous: announce a doorbell sleep (this thread's doorbell, a token); re-check; return to the event loop.
+//                 A ring (the token), a scan or the doorbell's watch timer re-checks: re-announce, re-check, and
+//                 the watch also checks the peer's liveness. The deadline is a timer; an AbortSignal ends it.
 //
-// Sleeps are sliced (SLICE_MS) so that a peer killed by SIGKILL is noticed through its pid, and the peer is checked
-// at least once per slice of waiting whatever the futex returned (a process that keeps ringing the bell must not
-// hide a dead peer). What the end waits for, and what it checks, is the end's (WaitingEnd); the loop is this one.
-import { futexWaitAt, futexWaitAtAsync, type WaitResult } from '../futex.js';
+// The peer wakes the cell only when it finds a sleep announced (Cell.wake), so at steady state with a spinning
+// peer a message costs no syscall at all. Sync sleeps are sliced (SLICE_MS) so that a peer killed by SIGKILL is
+// noticed through its pid, and the peer is checked at least once per slice whatever the futex returned (a process
+// that keeps ringing must not hide a dead peer). What the end waits for, and what it checks, is the end's
+// (WaitingEnd); the loops are these.
+import { futexWaitAt, type WaitResult } from '../futex.js';
 import { SPIN_CHECK_EVERY, type SpinPolicy } from '../spin-policy.js';
+import { abortError } from '../abort.js';
+import { threadDoorbell, type Doorbell, type Ringable } from '../doorbell/doorbell.js';
 import type { Header } from './header.js';
 
-/** Longest single sleep: the peer's liveness is checked whenever one expires. */
+/** Longest single synchronous sleep: the peer's liveness is checked whenever one expires. */
 export const SLICE_MS = 50;
 
 /** What a waiting end provides: the condition, and what it checks around each sleep. */
@@ -21,11 +25,12 @@ export interface WaitingEnd {
   /** The condition: a value >= 0 ends the wait with that value (a ring offset, a length); -1 goes on waiting. */
   poll(op: string): number;
   /**
-   * Called with WAITING announced and the condition still false, before each sleep: throws EPIPE when the peer
-   * closed (EPROTO for a forged flag), and publishes this end's counter again (it has not changed: if another
-   * process overwrote it, both ends could wait for each other).
+   * Called with the sleep announced and the condition still false, before each sleep: publishes this end's counter
+   * again (it has not changed: if another process overwrote it, both ends could wait for each other), and throws
+   * EPIPE when the peer closed (EPROTO for a forged flag). Returns -1 to sleep, or the condition's value when it
+   * turned true meanwhile (a peer that published, then closed, between the poll and this check).
    */
-  beforeSleep(op: string): void;
+  beforeSleep(op: string): number;
   /** Throws EPIPE when the peer's process is gone (EPROTO when its identity in the header changed). */
   checkPeer(op: string): void;
   /** At the deadline, after checkPeer: throws ETIMEDOUT, or returns the value that means "timed out". */
@@ -56,61 +61,58 @@ export class Waiter {
       }
       if ((i & (SPIN_CHECK_EVERY - 1)) === 0 && !policy.keepSpinning()) break;
     }
-    const header = this.#header;
+    const cell = this.#header.selfCell;
     const started = performance.now();
     const deadline = timeout === Infinity ? Infinity : started + timeout;
     let checkAt = started + SLICE_MS;
     for (let slept = false; ; slept = true) {
-      const bell = header.announce();
+      const bell = cell.announceFutex();
       const value = end.poll(op);
       if (value >= 0) {
-        header.withdraw();
+        cell.withdraw();
         if (slept) policy.slept(spun, started, performance.now() - started);
         return value;
       }
-      const left = this.#beforeSleep(op, deadline);
+      const ready = this.#beforeSleep(op);
+      if (ready >= 0) return ready;
+      const left = this.#timeLeft(op, deadline);
       if (left <= 0) return end.expired(op);
-      const result = futexWaitAt(header.selfBell, bell, Math.min(left, SLICE_MS), op);
-      header.withdraw();
+      const result = futexWaitAt(cell.bellAddress, bell, Math.min(left, SLICE_MS), op);
+      cell.withdraw();
       checkAt = this.#afterSleep(op, result, checkAt);
     }
   }
 
   /**
-   * wait() without blocking the event loop: no spin (it would block the loop), the sleeps on a libuv worker
-   * thread. Ends with ERR_CHANNEL_CLOSED when this end is closed meanwhile.
+   * wait() without blocking the event loop and without a thread: no spin (it would block the loop), the sleep on
+   * this thread's doorbell. Resolves with poll()'s value, or expired()'s at `deadline` (performance.now() time);
+   * rejects with an AbortError when `signal` aborts first, with ERR_CHANNEL_CLOSED when this end is closed meanwhile.
    */
-  async waitAsync(op: string, deadline: number): Promise<number> {
-    const end = this.#end;
-    const header = this.#header;
-    let checkAt = performance.now() + SLICE_MS;
-    for (;;) {
-      const bell = header.announce();
-      const value = end.poll(op);
-      if (value >= 0) {
-        header.withdraw();
-        return value;
-      }
-      const left = this.#beforeSleep(op, deadline);
-      if (left <= 0) return end.expired(op);
-      const result = await futexWaitAtAsync(header.selfBell, bell, Math.min(left, SLICE_MS), op);
-      header.assertUsable(op);
-      header.withdraw();
-      checkAt = this.#afterSleep(op, result, checkAt);
-    }
+  waitAsync(op: string, deadline: number, signal: AbortSignal | undefined): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      new AsyncWait(this.#header, this.#end, op, deadline, signal, resolve, reject).start();
+    });
   }
 
-  /** The end's checks before a sleep; returns the ms left (<= 0: the deadline passed, WAITING withdrawn, peer checked). */
-  #beforeSleep(op: string, deadline: number): number {
+  /** The end's checks before a sleep: -1 to sleep, or the condition's value (the sleep withdrawn then, and on a throw). */
+  #beforeSleep(op: string): number {
+    const cell = this.#header.selfCell;
+    let ready: number;
     try {
-      this.#end.beforeSleep(op);
+      ready = this.#end.beforeSleep(op);
     } catch (error) {
-      this.#header.withdraw();
+      cell.withdraw();
       throw error;
     }
+    if (ready >= 0) cell.withdraw();
+    return ready;
+  }
+
+  /** The ms left until `deadline` (<= 0: the deadline passed; the sleep is withdrawn and the peer checked). */
+  #timeLeft(op: string, deadline: number): number {
     const left = deadline === Infinity ? Infinity : deadline - performance.now();
     if (left <= 0) {
-      this.#header.withdraw();
+      this.#header.selfCell.withdraw();
       this.#end.checkPeer(op);
     }
     return left;
@@ -121,5 +123,139 @@ export class Waiter {
     if (result !== 'timed-out' && performance.now() < checkAt) return checkAt;
     this.#end.checkPeer(op);
     return performance.now() + SLICE_MS;
+  }
+}
+
+/**
+ * One pending asynchronous wait: armed in the cell and in the doorbell until it settles, exactly once, by a ring
+ * (wake), the doorbell's watch, the deadline timer, the signal, or this end's close().
+ */
+class AsyncWait implements Ringable {
+  readonly #header: Header;
+  readonly #end: WaitingEnd;
+  readonly #op: string;
+  readonly #deadline: number;
+  readonly #signal: AbortSignal | undefined;
+  readonly #resolve: (value: number) => void;
+  readonly #reject: (error: unknown) => void;
+  #doorbell: Doorbell | undefined;
+  #token = -1;
+  #timer: NodeJS.Timeout | undefined;
+  #settled = false;
+  readonly #onClose = () => this.wake(); // re-checks: ERR_CHANNEL_CLOSED
+  readonly #onAbort = () => {
+    if (this.#signal !== undefined) this.#settle(-1, abortError(this.#op, this.#signal));
+  };
+
+  constructor(
+    header: Header,
+    end: WaitingEnd,
+    op: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    resolve: (value: number) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#header = header;
+    this.#end = end;
+    this.#op = op;
+    this.#deadline = deadline;
+    this.#signal = signal;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(): void {
+    const signal = this.#signal;
+    if (signal?.aborted) {
+      this.#settle(-1, abortError(this.#op, signal));
+      return;
+    }
+    const doorbell = threadDoorbell();
+    this.#doorbell = doorbell;
+    // The token is announced before the wait is added: no ring can arrive in between (rings come through the
+    // event loop, and a ring of this thread's own doorbell through a microtask).
+    this.#token = doorbell.nextToken();
+    if (!this.#check()) return;
+    const token = doorbell.add(this);
+    if (token !== this.#token) throw new Error('sysv-shm: doorbell token mismatch'); // cannot happen: same job
+    if (this.#deadline !== Infinity) {
+      this.#timer = setTimeout(() => this.#expire(), Math.max(0, this.#deadline - performance.now()));
+      this.#timer.unref(); // the doorbell keeps the loop alive while waits are pending
+    }
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#header.onClose(this.#onClose);
+  }
+
+  /** A ring, a scan: re-check the condition (re-arming the cell), or settle. */
+  wake(): void {
+    if (!this.#settled) this.#check();
+  }
+
+  /** The doorbell's watch timer (and a waker's connection closing): the peer's liveness first, then the condition. */
+  watch(): void {
+    if (this.#settled) return;
+    try {
+      this.#header.assertUsable(this.#op);
+      this.#end.checkPeer(this.#op);
+    } catch (error) {
+      this.#settle(-1, error);
+      return;
+    }
+    this.#check();
+  }
+
+  /** Announces the sleep and re-checks the condition: true while the wait goes on, false once settled. */
+  #check(): boolean {
+    const header = this.#header;
+    const end = this.#end;
+    const op = this.#op;
+    try {
+      header.assertUsable(op); // after close(): ERR_CHANNEL_CLOSED (the cell may be detached memory by now)
+      header.selfCell.announceDoorbell(this.#doorbell as Doorbell, this.#token);
+      let value = end.poll(op);
+      if (value < 0) value = end.beforeSleep(op);
+      if (value >= 0) {
+        this.#settle(value, undefined);
+        return false;
+      }
+    } catch (error) {
+      this.#settle(-1, error);
+      return false;
+    }
+    if (this.#deadline !== Infinity && performance.now() >= this.#deadline) {
+      this.#expire();
+      return false;
+    }
+    return true;
+  }
+
+  #expire(): void {
+    if (this.#settled) return;
+    let value: number;
+    try {
+      this.#header.selfCell.withdraw();
+      this.#header.assertUsable(this.#op);
+      this.#end.checkPeer(this.#op);
+      // One last look: what arrived with the deadline is delivered rather than reported as a timeout.
+      value = this.#end.poll(this.#op);
+      if (value < 0) value = this.#end.expired(this.#op);
+    } catch (error) {
+      this.#settle(-1, error);
+      return;
+    }
+    this.#settle(value, undefined);
+  }
+
+  #settle(value: number, error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (!this.#header.closed) this.#header.selfCell.withdraw();
+    this.#doorbell?.delete(this.#token, this);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#header.offClose(this.#onClose);
+    if (error !== undefined) this.#reject(error);
+    else this.#resolve(value);
   }
 }
