@@ -187,6 +187,33 @@ describe('AbortSignal', () => {
   });
 });
 
+describe('receiveIntoAsync', () => {
+  it('copies the next message into the target and returns its length; waits for one; null after its timeout', async () => {
+    const { producer, consumer } = pair();
+    const target = new Uint8Array(16);
+    producer.send(bytes(1, 2, 3));
+    expect(await consumer.receiveIntoAsync(target)).toBe(3);
+    expect(target.subarray(0, 3)).toEqual(bytes(1, 2, 3));
+    const pending = consumer.receiveIntoAsync(target, { timeoutMs: 5000 });
+    await sleep(10);
+    producer.send(bytes(4, 5));
+    expect(await pending).toBe(2);
+    expect(target.subarray(0, 2)).toEqual(bytes(4, 5));
+    expect(await consumer.receiveIntoAsync(target, { timeoutMs: 30 })).toBeNull();
+  });
+
+  it('a target too small is a RangeError and the message stays; abort takes nothing; misuse is refused first', async () => {
+    const { producer, consumer } = pair();
+    producer.send(new Uint8Array(8).fill(9));
+    await expect(consumer.receiveIntoAsync(new Uint8Array(4))).rejects.toThrow(RangeError);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(consumer.receiveIntoAsync(new Uint8Array(8), { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(consumer.receiveIntoAsync([] as never)).rejects.toThrow(TypeError);
+    expect(consumer.tryReceive()).toEqual(new Uint8Array(8).fill(9));
+  });
+});
+
 describe('iteration and streams', () => {
   it('consumer.messages({ signal }): aborting ends the loop with an AbortError; no message is lost', async () => {
     const { producer, consumer } = pair();

@@ -108,6 +108,40 @@ export class Consumer extends Channel {
   }
 
   /**
+   * receiveInto() that waits without blocking the event loop: copies the next message into `target` and returns its
+   * length (no allocation: for large messages the copy into a reused buffer is what keeps up with the ring); null
+   * after `timeoutMs`; `signal` cancels it (AbortError, no message taken). RangeError, with the message left in the
+   * ring, when `target` is too small. Async calls of one end run one after another.
+   */
+  async receiveIntoAsync(target: Uint8Array, options?: AsyncOptions): Promise<number | null> {
+    const op = 'Consumer.receiveIntoAsync';
+    if (!(target instanceof Uint8Array)) throw new TypeError(`${op}: target must be a Uint8Array`);
+    const timeout = checkTimeout(op, options);
+    const signal = checkSignal(op, options?.signal);
+    this.#ready(op, true);
+    if (signal?.aborted) throw abortError(op, signal);
+    const receiver = this.#receiver;
+    if (this.#queue.pending === 0) {
+      const length = receiver.tryNext(op);
+      if (length >= 0) return this.#takeInto(target, length, op);
+    }
+    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
+    return this.#queue.run(op, signal, async () => {
+      this.#ready(op, true);
+      const length = await receiver.nextAsync(deadline, op, signal);
+      this.#header.assertUsable(op); // a close() since the wait settled detached the ring
+      return length < 0 ? null : this.#takeInto(target, length, op);
+    });
+  }
+
+  /** Copies the checked next message of `length` bytes into `target` (RangeError, message kept, if it has no room). */
+  #takeInto(target: Uint8Array, length: number, op: string): number {
+    if (length > target.length) throw targetTooSmall(op, length, target.length);
+    this.#receiver.takeInto(target, length, op);
+    return length;
+  }
+
+  /**
    * Zero-copy receive: a view of the next message inside the ring (waiting like receive; null after timeoutMs).
    * The view stays valid until release(), which frees its room for the producer.
    */

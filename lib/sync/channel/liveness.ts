@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Header } from './header.js';
 
 /** State and start time (clock ticks since boot) of a process, from /proc/<pid>/stat; undefined if unreadable. */
-function procStat(pid: number | 'self'): { state: string; start: number } | undefined {
+function procStat(pid: number | string): { state: string; start: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
@@ -19,9 +19,14 @@ function procStat(pid: number | 'self'): { state: string; start: number } | unde
   }
 }
 
-/** This process's start time for the header (0: unknown, no /proc). */
+/**
+ * This process's start time for the header (0: unknown, no /proc), as its peers read it from /proc/<pid>/stat.
+ * Read through the main thread's task entry rather than /proc/self/stat: qemu-user fakes the latter with a start
+ * time of its own (a few ticks later), which made every peer look like a reused pid under emulation.
+ */
 export function ownStartTime(): number {
-  return procStat('self')?.start ?? 0;
+  const pid = process.pid;
+  return (procStat(`${pid}/task/${pid}`) ?? procStat('self'))?.start ?? 0;
 }
 
 /** A start time as the header may hold it: clock ticks since boot (0: unknown, no /proc). */
