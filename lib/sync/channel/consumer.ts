@@ -85,26 +85,8 @@ export class Consumer extends Channel {
    * taken). Async calls of one end run one after another; synchronous ones are refused (ERR_CHANNEL_BUSY) while
    * any is pending.
    */
-  async receiveAsync(options?: AsyncOptions): Promise<Uint8Array | null> {
-    const op = 'Consumer.receiveAsync';
-    const timeout = checkTimeout(op, options);
-    const signal = checkSignal(op, options?.signal);
-    this.#ready(op, true);
-    if (signal?.aborted) throw abortError(op, signal);
-    const receiver = this.#receiver;
-    if (this.#queue.pending === 0) {
-      const length = receiver.tryNext(op);
-      if (length >= 0) return receiver.take(length, op);
-    }
-    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
-    return this.#queue.run(op, signal, async () => {
-      this.#ready(op, true);
-      const length = await receiver.nextAsync(deadline, op, signal);
-      // The wait settled a microtask ago: an abort since then has no effect (the message is taken, not lost), but
-      // a close() since then detached the ring.
-      this.#header.assertUsable(op);
-      return length < 0 ? null : receiver.take(length, op);
-    });
+  receiveAsync(options?: AsyncOptions): Promise<Uint8Array | null> {
+    return this.#receiveAsync('Consumer.receiveAsync', options, (length, op) => this.#receiver.take(length, op));
   }
 
   /**
@@ -116,6 +98,14 @@ export class Consumer extends Channel {
   async receiveIntoAsync(target: Uint8Array, options?: AsyncOptions): Promise<number | null> {
     const op = 'Consumer.receiveIntoAsync';
     if (!(target instanceof Uint8Array)) throw new TypeError(`${op}: target must be a Uint8Array`);
+    return this.#receiveAsync(op, options, (length) => this.#takeInto(target, length, op));
+  }
+
+  /**
+   * The async receives: the checks, the message at once if there is one and nothing is queued, else a turn in the
+   * end's queue and a wait on the doorbell; `take` takes the checked next message of `length` bytes.
+   */
+  async #receiveAsync<T>(op: string, options: AsyncOptions | undefined, take: (length: number, op: string) => T): Promise<T | null> {
     const timeout = checkTimeout(op, options);
     const signal = checkSignal(op, options?.signal);
     this.#ready(op, true);
@@ -123,14 +113,16 @@ export class Consumer extends Channel {
     const receiver = this.#receiver;
     if (this.#queue.pending === 0) {
       const length = receiver.tryNext(op);
-      if (length >= 0) return this.#takeInto(target, length, op);
+      if (length >= 0) return take(length, op);
     }
     const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
     return this.#queue.run(op, signal, async () => {
       this.#ready(op, true);
       const length = await receiver.nextAsync(deadline, op, signal);
-      this.#header.assertUsable(op); // a close() since the wait settled detached the ring
-      return length < 0 ? null : this.#takeInto(target, length, op);
+      // The wait settled a microtask ago: an abort since then has no effect (the message is taken, not lost), but
+      // a close() since then detached the ring.
+      this.#header.assertUsable(op);
+      return length < 0 ? null : take(length, op);
     });
   }
 
