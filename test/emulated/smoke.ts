@@ -99,6 +99,8 @@ check('segment gone after IPC_RMID', kernelRow(id), undefined);
     child.stdin!.write('close\n');
     const end = await consumer.receiveAsync({ timeoutMs: 120_000 }).catch((error: { code?: string }) => error.code);
     check('doorbell: EPIPE once the producer closed', end, 'EPIPE');
+    // The peer's tokens may arrive after the doorbell's watch already found the message (qemu is slow): wait for them.
+    for (let i = 0; i < 100 && (doorbellStats()?.tokens ?? 0) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     check('doorbell: it was rung through its socket', (doorbellStats()?.tokens ?? 0) > 0, true);
     consumer.close();
   } finally {
