@@ -4,7 +4,7 @@ export { readProcShm, procRowById, procRowByKey, type ProcShmRow } from './nativ
 export { libc, libcHandle } from './native/libc.js';
 export { koffi } from './native/koffi.js';
 export { futexCallCounts, WAIT_SPIN, ASYNC_SLICE_MS } from './sync/futex.js';
-export { wordWatcherStats, configureWordWatcher, PERIODIC_MS, POLL_MAX_MS, FALLBACK_SLICE_MS, type WatcherStats } from './sync/word-watcher.js';
+export { wordWatcherStats, configureWordWatcher, PERIODIC_MS, type WatcherStats } from './sync/word-watcher.js';
 export { DEFAULT_SPIN as CHANNEL_DEFAULT_SPIN, SLICE_MS as CHANNEL_SLICE_MS } from './sync/channel/index.js';
 export { addressSpaceStats } from './c/address-space.js';
 export { processExists } from './c/process.js';
@@ -18,7 +18,6 @@ export { typeScriptTransform } from './repl/typescript.js';
 export * as ringLayout from './sync/ring-layout.js';
 export { sockets, type Sockets } from './native/socket.js';
 export { doorbellStats } from './sync/doorbell/doorbell.js';
-export { wakerStats, wakerConnections } from './sync/doorbell/waker.js';
 export { SpinPolicy, MAX_PROBE_INTERVAL, MAX_SPIN_MS, PROBE_INTERVAL, SHORT_SLEEP_MS } from './sync/spin-policy.js';
 export { WordCopier, WORD_COPY_MAX } from './sync/small-copy.js';
 export { OrderedRanges, type Range } from './c/ordered-ranges.js';

@@ -8,6 +8,24 @@ import { koffi, libc, libcHandle, targets, type AbiDescription, type StructLayou
 import { TARGETS, compareDescriptions, probeTarget } from '../scripts/abi/probe-runner.js';
 import { emulated, ipcInfoShmmax, skipIfEmulated } from './support/emulation.js';
 
+/** The constants the waiting engine needs (doorbell sockets, futex_waitv, its clock and signal mask). */
+const WAITING_ENGINE_CONSTANTS = [
+  'AF_UNIX',
+  'SOCK_STREAM',
+  'SOCK_NONBLOCK',
+  'SOCK_CLOEXEC',
+  'MSG_NOSIGNAL',
+  'MSG_DONTWAIT',
+  'SOL_SOCKET',
+  'SO_SNDBUF',
+  'FUTEX_32',
+  'FUTEX_WAITV_MAX',
+  'CLOCK_MONOTONIC',
+  'SIG_BLOCK',
+  'SIG_SETMASK',
+  'SIGPIPE',
+] as const;
+
 const ALL = listTargets();
 const configOf = (name: string) => {
   const c = TARGETS.find((t) => t.name === name);
@@ -347,22 +365,7 @@ describe('socket and futex_waitv facts (host cc, host kernel)', () => {
         'futex_waitv.flags': layout(d.kernelStructs.futex_waitv, 'flags'),
         'sizeof.__kernel_timespec': String(abi.sizeof.kernelTimespec),
       };
-      for (const c of [
-        'AF_UNIX',
-        'SOCK_STREAM',
-        'SOCK_NONBLOCK',
-        'SOCK_CLOEXEC',
-        'MSG_NOSIGNAL',
-        'MSG_DONTWAIT',
-        'SOL_SOCKET',
-        'SO_SNDBUF',
-        'FUTEX_32',
-        'FUTEX_WAITV_MAX',
-        'CLOCK_MONOTONIC',
-        'SIG_BLOCK',
-        'SIG_SETMASK',
-        'SIGPIPE',
-      ]) {
+      for (const c of WAITING_ENGINE_CONSTANTS) {
         expected[`const.${c}`] = String(abi.constants[c]);
       }
       expect(printed).toEqual(expected);
@@ -535,22 +538,9 @@ describe.each(ALL)('target %s', (name) => {
       'FUTEX_WAIT_BITSET',
       'FUTEX_BITSET_MATCH_ANY',
       'FUTEX_CLOCK_REALTIME',
-      'FUTEX_32',
-      'FUTEX_WAITV_MAX',
+      ...WAITING_ENGINE_CONSTANTS,
       'CLOCK_REALTIME',
-      'CLOCK_MONOTONIC',
-      'AF_UNIX',
-      'SOCK_STREAM',
-      'SOCK_NONBLOCK',
-      'SOCK_CLOEXEC',
-      'MSG_NOSIGNAL',
-      'MSG_DONTWAIT',
-      'SOL_SOCKET',
-      'SO_SNDBUF',
-      'SIG_BLOCK',
       'SIG_UNBLOCK',
-      'SIG_SETMASK',
-      'SIGPIPE',
       '_SC_PAGESIZE',
     ]) {
       expect(abi.constants[c], `${name} ${c}`).toBeTypeOf('number');

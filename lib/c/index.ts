@@ -7,7 +7,7 @@ export { shmat, shmdt, type ShmatOptions } from './shmat.js';
 export { Attachment, attachmentOf } from './attachment.js';
 export { shmctl, statOrProc } from './shmctl.js';
 export * from './constants.js';
-export { ShmError, stateError } from './errors.js';
+export { ShmError, errnoError, stateError } from './errors.js';
 export { readProcShm, readKernelTunable, type ProcShmRow } from '../native/procfs.js';
 export { futexSyscall } from '../native/syscall.js';
 export { futexWaitvSyscall, permanentMemory, type FutexWaitvSyscall } from '../native/futex-waitv.js';

@@ -42,7 +42,10 @@ export const ASYNC_SLICE_MS = 500;
 /** Counters of the futex syscalls this process made (for measurements and tests: "how many FFI calls?"). */
 const counters = { wait: 0, wake: 0 };
 
-/** How many futex wait and wake syscalls this process has made so far. */
+/**
+ * How many futex wait and wake syscalls this thread has made so far through wait(), notify() and the channel;
+ * waitAsync's shared futex_waitv calls are counted apart (wordWatcherStats in lib/internal.ts).
+ */
 export function futexCallCounts(): { wait: number; wake: number } {
   return { wait: counters.wait, wake: counters.wake };
 }

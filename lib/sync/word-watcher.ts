@@ -39,22 +39,22 @@
 // is left to hold the loop.
 import { isMainThread } from 'node:worker_threads';
 import { abortError } from './abort.js';
-import { ShmError, futexSyscall, futexWaitvSyscall, permanentMemory, type FutexWaitvSyscall } from '../c/index.js';
+import { DeadlineTimer } from '../common/timers.js';
+import type { WaitResult } from './futex.js';
+import { errnoError, futexSyscall, futexWaitvSyscall, permanentMemory, type FutexWaitvSyscall } from '../c/index.js';
 import { getAbi, type Abi } from '../abi/index.js';
 
-export type WatchResult = 'ok' | 'not-equal' | 'timed-out';
+type WatchResult = WaitResult;
 
 /** The longest a futex_waitv call sleeps before the watcher looks at detaches (main thread). */
 export const PERIODIC_MS = 500;
 /** The same in a worker thread, where terminate() has to wait for the call in flight (no 'exit' event there). */
-export const PERIODIC_WORKER_MS = 100;
+const PERIODIC_WORKER_MS = 100;
 /** Polling of the words beyond the cap: the first interval, and the longest (it doubles while nothing changes). */
-export const POLL_MIN_MS = 1;
+const POLL_MIN_MS = 1;
 export const POLL_MAX_MS = 100;
 /** The longest FUTEX_WAIT of the fallback (it cannot be woken at exit: this bounds how long exit waits). */
 export const FALLBACK_SLICE_MS = 100;
-/** setTimeout's limit: longer timeouts are chained. */
-const MAX_TIMER_MS = 0x7fffffff;
 
 export interface WatchRequest {
   /** The word: view[index], at `address` in this process. */
@@ -78,7 +78,7 @@ interface Wait {
   resolve: (result: WatchResult) => void;
   reject: (error: Error) => void;
   detached: () => Error | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: DeadlineTimer | undefined;
   deadline: number;
   signal: AbortSignal | undefined;
 }
@@ -186,9 +186,8 @@ class Watcher {
   private readonly waitv: FutexWaitvSyscall | undefined;
   private readonly shardSize: number;
   private readonly periodicMs: number;
+  /** The futex_waitv shards ever made (kept and refilled; the exit listener wakes them all); none in the fallback. */
   private shards: Shard[] = [];
-  /** Every waitv shard ever made (the exit listener wakes them all). */
-  private readonly waitvShards: Shard[] = [];
   private readonly groups = new Map<string, Group>();
   private readonly signals = new Map<AbortSignal, SignalWaits>();
   private queue: Shard[] = [];
@@ -203,7 +202,8 @@ class Watcher {
   private readonly e: { EAGAIN: number; EINTR: number; ETIMEDOUT: number; ENOSYS: number; EPERM: number };
   private readonly k: { FUTEX_WAIT: number; FUTEX_WAKE: number; FUTEX_PRIVATE_FLAG: number; CLOCK_MONOTONIC: number };
   /** Relative timespecs of the fallback (never freed: a call in flight reads its own). */
-  private readonly fallbackTimespecs = new Map<number, Uint8Array>();
+  /** The fallback's FUTEX_WAIT timeout (FALLBACK_SLICE_MS), in memory never freed: a call in flight reads it. */
+  private fallbackSlice: Uint8Array | undefined;
 
   constructor(config: WatcherConfig) {
     this.abi = getAbi();
@@ -232,7 +232,7 @@ class Watcher {
       cap: this.cap,
       waits: this.waitCount,
       groups: this.groups.size,
-      shards: this.shards.filter((s) => s.groups.length > 0).length,
+      shards: this.mode === 'waitv' ? this.shards.filter((s) => s.groups.length > 0).length : this.groups.size,
       running: this.running,
       queued: this.queue.length,
       ...this.counters,
@@ -261,7 +261,7 @@ class Watcher {
       group.waits.add(wait);
       this.waitCount++;
       if (request.signal) this.listen(request.signal, wait, request.operation);
-      if (wait.deadline !== Infinity) this.arm(wait);
+      if (wait.deadline !== Infinity) wait.timer = new DeadlineTimer(wait.deadline, () => this.settle(wait, 'timed-out'));
     });
   }
 
@@ -286,22 +286,11 @@ class Watcher {
     signal.removeEventListener('abort', entry.listener);
   }
 
-  /** The timeout timer (chained beyond setTimeout's 2^31 - 1 ms). */
-  private arm(wait: Wait): void {
-    const left = wait.deadline - performance.now();
-    if (left <= 0) {
-      this.settle(wait, 'timed-out');
-      return;
-    }
-    wait.timer = setTimeout(() => this.arm(wait), Math.min(Math.ceil(left), MAX_TIMER_MS));
-    wait.timer.unref();
-  }
-
   private settle(wait: Wait, result: WatchResult | undefined, error?: Error): void {
     const group = wait.group;
     if (!group.waits.delete(wait)) return;
     this.waitCount--;
-    if (wait.timer !== undefined) clearTimeout(wait.timer);
+    wait.timer?.cancel();
     if (wait.signal) this.unlisten(wait.signal, wait);
     if (group.waits.size === 0) this.remove(group);
     if (error) wait.reject(error);
@@ -331,12 +320,12 @@ class Watcher {
    */
   private place(group: Group): void {
     const room = (s: Shard) => s.groups.length < s.capacity;
-    let shard =
-      this.mode === 'waitv' ? (this.shards.find((s) => s.inFlight && room(s)) ?? this.shards.find(room)) : this.shards.find((s) => !s.inFlight && room(s));
+    // A fallback shard watches one word and holds no native memory: a new one each time (finding a free one among
+    // thousands would cost a scan per wait). futex_waitv shards are kept and refilled.
+    let shard = this.mode === 'waitv' ? (this.shards.find((s) => s.inFlight && room(s)) ?? this.shards.find(room)) : undefined;
     if (shard === undefined) {
       shard = new Shard(this.mode, this.shardSize, this.waitv);
-      this.shards.push(shard);
-      if (shard.kind === 'waitv') this.waitvShards.push(shard);
+      if (this.mode === 'waitv') this.shards.push(shard);
     }
     shard.groups.push(group);
     group.shard = shard;
@@ -371,8 +360,10 @@ class Watcher {
     let emptied = false;
     let queued = false;
     for (const shard of this.dirty) {
-      if (shard.inFlight) this.interrupt(shard);
-      else if (shard.groups.length > 0) queued = this.enqueue(shard) || queued;
+      // A call in flight returns for its new set, unless it was issued again with that set already (returned()).
+      if (shard.inFlight) {
+        if (shard.stale) this.interrupt(shard);
+      } else if (shard.groups.length > 0) queued = this.enqueue(shard) || queued;
       else if (shard.queued) {
         shard.queued = false;
         emptied = true;
@@ -461,12 +452,8 @@ class Watcher {
       for (let i = shard.groups.length - 1; i >= 0; i--) {
         const group = shard.groups[i];
         if (group === undefined || !group.live) continue;
-        if (Atomics.load(group.view, group.index) !== group.expected) {
-          changed = true;
-          this.settleGroup(group, group.slept ? 'ok' : 'not-equal');
-        } else {
-          group.slept = true; // watched while it held the expected value: a change from now on is 'ok'
-        }
+        if (this.look(group)) changed = true;
+        else group.slept = true; // watched while it held the expected value: a change from now on is 'ok'
       }
     }
     if (this.queue.length === 0) return;
@@ -512,7 +499,7 @@ class Watcher {
         const group = shard.groups[0];
         shard.issued = [group];
         shard.stale = false;
-        futexSyscall().callAsync(group.address, this.k.FUTEX_WAIT, group.expected, this.fallbackTimespec(ms), done);
+        futexSyscall().callAsync(group.address, this.k.FUTEX_WAIT, group.expected, this.fallbackTimespec(), done);
       }
     } catch (error) {
       // koffi could not queue the call (e.g. too many async calls of other code in flight).
@@ -520,15 +507,13 @@ class Watcher {
     }
   }
 
-  private fallbackTimespec(ms: number): Uint8Array {
-    let ts = this.fallbackTimespecs.get(ms);
-    if (ts === undefined) {
-      const bytes = this.abi.encodeTimespec(ms);
-      ts = new Uint8Array(permanentMemory(bytes.length).buffer);
-      ts.set(bytes);
-      this.fallbackTimespecs.set(ms, ts);
+  private fallbackTimespec(): Uint8Array {
+    if (this.fallbackSlice === undefined) {
+      const bytes = this.abi.encodeTimespec(FALLBACK_SLICE_MS);
+      this.fallbackSlice = new Uint8Array(permanentMemory(bytes.length).buffer);
+      this.fallbackSlice.set(bytes);
     }
-    return ts;
+    return this.fallbackSlice;
   }
 
   private returned(shard: Shard, r: number, failure: Error | undefined): void {
@@ -569,15 +554,9 @@ class Watcher {
    * said the syscall works, e.g. a seccomp filter installed later): the shard's waits fail with it.
    */
   private callError(shard: Shard, errnoValue: number): Error {
-    const code = this.abi.errnoName(errnoValue) ?? `E${errnoValue}`;
     const syscall = shard.kind === 'waitv' ? 'futex_waitv' : 'futex';
     const words = shard.issued.map((g) => `0x${g.address.toString(16)}`).join(', ');
-    return new ShmError(`${code}: ${shard.issued[0]?.operation ?? 'waitAsync'}: ${syscall}(${words}) failed with ${code}`, {
-      code,
-      errno: errnoValue,
-      syscall,
-      operation: shard.issued[0]?.operation ?? 'waitAsync',
-    });
+    return errnoError({ syscall, call: `${syscall}(${words})`, operation: shard.issued[0]?.operation ?? 'waitAsync' }, errnoValue);
   }
 
   private sweepIfDue(): void {
@@ -604,8 +583,24 @@ class Watcher {
     // Backwards: settling a group removes it by moving the last one into its place, one already read.
     for (let i = groups.length - 1; i >= 0; i--) {
       const group = groups[i];
-      if (group?.live && Atomics.load(group.view, group.index) !== group.expected) this.settleGroup(group, group.slept ? 'ok' : 'not-equal');
+      if (group?.live) this.look(group);
     }
+  }
+
+  /**
+   * Reads a group's word once: a changed word ends its waits ('ok' once slept, else 'not-equal'). A view whose
+   * buffer was moved away (ArrayBuffer.prototype.transfer) has no word left to read: its waits end with their
+   * error (what wordAddress says of such a view), not with an exception in a koffi callback or a timer. Returns
+   * whether the waits ended.
+   */
+  private look(group: Group): boolean {
+    if (group.index >= group.view.length) {
+      this.settleGroup(group, undefined, new RangeError('waitAsync: the buffer of the watched word was moved away'));
+      return true;
+    }
+    if (Atomics.load(group.view, group.index) === group.expected) return false;
+    this.settleGroup(group, group.slept ? 'ok' : 'not-equal');
+    return true;
   }
 
   /** At process exit: no call is issued any more, and every call in flight returns now. */
@@ -613,7 +608,7 @@ class Watcher {
     if (this.stopped) return;
     this.stopped = true;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
-    for (const shard of this.waitvShards) {
+    for (const shard of this.shards) {
       shard.interrupted = false;
       this.interrupt(shard);
     }
@@ -647,7 +642,7 @@ export function watchWord(request: WatchRequest): Promise<WatchResult> {
       process.on('exit', () => watcher?.stop());
     }
   }
-  return request.signal?.aborted ? Promise.reject(abortError(request.operation, request.signal)) : watcher.watch(request);
+  return watcher.watch(request); // waitAsync rejected an already aborted signal before anything
 }
 
 /** How the watcher of this thread is doing (for tests and benchmarks). */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { IPC_CREAT, IPC_PRIVATE, notify, shmat, shmdt, shmget, waitAsync, type Attachment } from '../../lib/index.js';
+import { IPC_CREAT, IPC_PRIVATE, IPC_RMID, notify, shmat, shmctl, shmdt, shmget, waitAsync, type Attachment } from '../../lib/index.js';
 import { PERIODIC_MS, configureWordWatcher, wordWatcherStats } from '../../lib/internal.js';
 import { removeAfterTest } from '../support/segments.js';
 import { ROOT, killChildren, recordProgram } from '../support/child.js';
@@ -417,5 +417,19 @@ describe('a process with pending waits', () => {
       const ms = Number(/terminated (\d+)/.exec(r.stdout)![1]);
       expect(ms).toBeLessThan(5_000);
     });
+  });
+});
+
+describe('a watched word whose buffer is moved away', () => {
+  it('a web stream moving the segment buffer under a pending waitAsync ends that wait with an error, not the process', async () => {
+    const id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0o600);
+    try {
+      const program = fileURLToPath(new URL('../fixtures/sync/wait-then-move-buffer.ts', import.meta.url));
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', program, String(id)], { timeout: 30_000 });
+      // Node 20 cannot move an external buffer at all; later versions can, and the wait must then reject.
+      expect(stdout).toMatch(/^(not-moved \w+|moved rejected RangeError)$/m);
+    } finally {
+      shmctl(id, IPC_RMID);
+    }
   });
 });

@@ -147,7 +147,8 @@ export class Header {
     this.#unusable = true;
     Atomics.store(this.i32, this.self.closed, 1);
     this.peerCell.wakeAll(op);
-    this.selfCell.wakeAll(op);
+    // This end's own wait (an async one: a synchronous one cannot be in progress while its thread runs close())
+    // ends through its listener; nothing to wake in its own cell.
     for (const listener of [...this.#closeListeners]) listener();
     shmdt(this.#attachment);
   }

@@ -14,6 +14,7 @@
 import { futexWaitAt, type WaitResult } from '../futex.js';
 import { SPIN_CHECK_EVERY, type SpinPolicy } from '../spin-policy.js';
 import { abortError } from '../abort.js';
+import { DeadlineTimer } from '../../common/timers.js';
 import { threadDoorbell, type Doorbell, type Ringable } from '../doorbell/doorbell.js';
 import type { Header } from './header.js';
 
@@ -140,7 +141,7 @@ class AsyncWait implements Ringable {
   readonly #reject: (error: unknown) => void;
   #doorbell: Doorbell | undefined;
   #token = -1;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: DeadlineTimer | undefined;
   #settled = false;
   readonly #onClose = () => this.wake(); // re-checks: ERR_CHANNEL_CLOSED
   readonly #onAbort = () => {
@@ -179,10 +180,9 @@ class AsyncWait implements Ringable {
     if (!this.#check()) return;
     const token = doorbell.add(this);
     if (token !== this.#token) throw new Error('sysv-shm: doorbell token mismatch'); // cannot happen: same job
-    if (this.#deadline !== Infinity) {
-      this.#timer = setTimeout(() => this.#expire(), Math.max(0, this.#deadline - performance.now()));
-      this.#timer.unref(); // the doorbell keeps the loop alive while waits are pending
-    }
+    // Unref'd: the doorbell keeps the loop alive while waits are pending.
+    if (this.#deadline !== Infinity) this.#timer = new DeadlineTimer(this.#deadline, () => this.#expire());
+    if (this.#settled) return; // the deadline had passed already
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.#header.onClose(this.#onClose);
   }
@@ -252,7 +252,7 @@ class AsyncWait implements Ringable {
     this.#settled = true;
     if (!this.#header.closed) this.#header.selfCell.withdraw();
     this.#doorbell?.delete(this.#token, this);
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#header.offClose(this.#onClose);
     if (error !== undefined) this.#reject(error);

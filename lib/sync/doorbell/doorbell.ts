@@ -22,14 +22,14 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 /** A read of this many tokens or more checks every pending wait (a full socket drops tokens beyond a few hundred). */
 const SCAN_AT_TOKENS = 32;
 /** The watch timer's first period after a wait starts, and its longest (it doubles while nothing happens). */
-export const WATCH_MIN_MS = 50;
-export const WATCH_MAX_MS = 1000;
+const WATCH_MIN_MS = 50;
+const WATCH_MAX_MS = 1000;
 /**
  * Connections kept, at most: a waker process (or thread) keeps one per doorbell it rang, so this is a count of
  * wakers. Beyond it the oldest is closed (its waker reconnects at its next ring): any local process can connect,
  * and must not be able to exhaust this process's file descriptors.
  */
-export const MAX_CONNECTIONS = 256;
+const MAX_CONNECTIONS = 256;
 /** Waker connections that close trigger at most one watch per this many ms. */
 const CLOSE_WATCH_MS = 20;
 /** Rings of this thread's own doorbell collected before one scan replaces them. */
@@ -43,15 +43,8 @@ export interface Ringable {
   watch(): void;
 }
 
-/** The identity a cell announces: how a waker reaches this doorbell. */
-export interface DoorbellIdentity {
-  readonly kind: number;
-  readonly pid: number;
-  readonly nonceA: number;
-  readonly nonceB: number;
-}
-
-export class Doorbell implements DoorbellIdentity {
+/** One thread's doorbell: what a cell names (kind, pid, nonce) so that a waker can reach it, and its pending waits. */
+export class Doorbell {
   readonly kind = CELL_KIND_SOCKET;
   readonly pid: number;
   readonly nonceA: number;

@@ -69,22 +69,18 @@ const gone = new Map<string, number>();
 const GONE_FOR_MS = 1000;
 const tokenWord = new Int32Array(1);
 const tokenBytes = new Uint8Array(tokenWord.buffer);
-/** Counters for tests and measurements. */
-export const wakerStats = { rings: 0, connects: 0, full: 0, gone: 0, bad: 0 };
 
 /** Sends `token` to the doorbell (kind, pid, nonceA, nonceB), read once from a cell by the caller. Never throws. */
 export function ringDoorbell(kind: number, pid: number, nonceA: number, nonceB: number, token: number): RingOutcome {
   if (kind !== CELL_KIND_SOCKET || pid <= 0) {
-    wakerStats.bad++;
     return 'bad';
   }
-  wakerStats.rings++;
   const own = existingDoorbell();
   if (own !== undefined && pid === own.pid && nonceA === own.nonceA && nonceB === own.nonceB) {
     own.ringLocally(token);
     return 'rung';
   }
-  const name = doorbellName(pid, nonceA, nonceB);
+  const name = nameOf(pid, nonceA, nonceB);
   tokenWord[0] = token;
   let connection = connections.get(name);
   if (connection !== undefined) {
@@ -95,23 +91,31 @@ export function ringDoorbell(kind: number, pid: number, nonceA: number, nonceB: 
   }
   const seen = gone.get(name);
   if (seen !== undefined && performance.now() - seen < GONE_FOR_MS) {
-    wakerStats.gone++;
     return 'gone';
   }
   const c = consts();
   const fd = connect(name);
   if (fd === -c.EAGAIN) {
-    wakerStats.full++; // its backlog is full: it has many wakers to read, and its watch re-checks every wait
+    // its backlog is full: it has many wakers to read, and its watch re-checks every wait
     return 'full';
   }
   if (fd < 0) {
     if (gone.size >= KEEP) gone.clear();
     gone.set(name, performance.now());
-    wakerStats.gone++;
     return 'gone';
   }
   connection = adopt(name, fd);
   return send(name, connection);
+}
+
+/** The last doorbell rung, and its name: a peer rings the same one message after message, without a new string each time. */
+let lastRung = { pid: 0, nonceA: 0, nonceB: 0, name: '' };
+
+function nameOf(pid: number, nonceA: number, nonceB: number): string {
+  const last = lastRung;
+  if (last.pid === pid && last.nonceA === nonceA && last.nonceB === nonceB) return last.name;
+  lastRung = { pid, nonceA, nonceB, name: doorbellName(pid, nonceA, nonceB) };
+  return lastRung.name;
 }
 
 /** One send of the token on a connection; keeps it unless it failed for good. */
@@ -126,11 +130,9 @@ function send(name: string, connection: Connection): RingOutcome {
   }
   if (sent === -c.EAGAIN || sent === -c.EWOULDBLOCK) {
     keep(name, connection);
-    wakerStats.full++;
     return 'full';
   }
   connection.handle.destroy();
-  wakerStats.gone++;
   return 'gone';
 }
 
@@ -145,7 +147,6 @@ function connect(name: string): number {
     s.close(fd);
     return rc;
   }
-  wakerStats.connects++;
   return fd;
 }
 
@@ -169,9 +170,4 @@ function keep(name: string, connection: Connection): void {
     connections.delete(oldest);
     old.handle.destroy();
   }
-}
-
-/** Open waker connections (for tests). */
-export function wakerConnections(): number {
-  return connections.size;
 }
