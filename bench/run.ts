@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
-import cliProgress from 'cli-progress';
+import { progressBar } from './progress.js';
 import { ROOT } from './session.js';
 import { runSweep, tasksetAvailable, type PinMode, type SweepOptions } from './sweep.js';
 import {
@@ -246,19 +246,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { sweep, json, out, docs } = parsed;
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: ' {bar} {value}/{total} figures | {duration}s | {label}', hideCursor: true, clearOnComplete: true, etaBuffer: 20 },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(1, 0, { label: 'starting' });
-  const output = await runSweep({
-    ...sweep,
-    onProgress: ({ done, total, label }) => {
-      bar.setTotal(total);
-      bar.update(done, { label });
-    },
-  });
-  bar.stop();
+  const progress = progressBar('figures');
+  const output = await runSweep({ ...sweep, onProgress: progress.onProgress });
+  progress.stop();
   const text = renderText(output);
   console.log(text);
   const jsonText = `${JSON.stringify(output, null, 2)}\n`;

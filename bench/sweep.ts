@@ -2,13 +2,13 @@
 // each as a driver process (bench/session.ts) pinned as asked, in rounds that alternate the sessions, collecting
 // results, baselines and host facts. Compiles the C transports first. Used by bench/run.ts,
 // bench/node-versions.ts and the tests.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpus, release, loadavg, arch, totalmem } from 'node:os';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { ROOT, sessionCommand } from './session.js';
+import { sessionCommand } from './session.js';
+import { runEventProcess, type ProcessError } from './child-events.js';
 import { measureBufferCopy, type CopyBaseline } from './baselines.js';
 import { measureCallCosts, type CallCost } from './call-costs.js';
 import { median, type BenchResult } from './patterns/common.js';
@@ -256,40 +256,17 @@ export function runSession(
   onResult: (r: BenchResult) => void,
   timeoutMs: number,
   node = process.execPath,
-): Promise<{ error?: { name: string; message: string } }> {
+): Promise<{ error?: ProcessError }> {
   const driverCpu = spec.placement.cpus && spec.placement.tool === 'taskset' ? spec.placement.cpus[0] : null;
   const [cmd, args] = sessionCommand('--driver', spec, driverCpu, node);
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  let error: { name: string; message: string } | undefined;
-  let done = false;
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    let event: { type: string; result?: BenchResult; name?: string; message?: string };
-    try {
-      event = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (event.type === 'result' && event.result) onResult(event.result);
-    else if (event.type === 'error') error = { name: event.name ?? 'Error', message: event.message ?? 'unknown error' };
-    else if (event.type === 'done') done = true;
-  });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      error ??= { name: 'Timeout', message: `the session took longer than ${Math.round(timeoutMs / 1000)} s and was killed` };
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (!error && !done) {
-        const last = stderr.trim().split('\n').slice(-6).join('\n');
-        error = { name: 'Crash', message: `driver exited with ${signal ?? code}${last ? `: ${last}` : ''}` };
-      }
-      resolve(error ? { error } : {});
-    });
+  return runEventProcess<{ type: string; result?: BenchResult; name?: string; message?: string }>(cmd, args, {
+    onEvent: (event) => {
+      if (event.type === 'result' && event.result) onResult(event.result);
+    },
+    timeoutMs,
+    what: 'the session',
+    who: 'driver',
+    stderrLines: 6,
   });
 }
 

@@ -58,3 +58,12 @@ export {
   type ProducerWritableOptions,
   type ConsumerReadableOptions,
 } from './sync/channel/index.js';
+export {
+  Mailbox,
+  MailboxSender,
+  type MailboxMessage,
+  type MailboxReceipt,
+  type MailboxCreateOptions,
+  type MailboxConnectOptions,
+} from './sync/mailbox/index.js';
+export { Topic, Publisher, Subscriber, type TopicCreateOptions, type TopicSubscribeOptions } from './sync/topic/index.js';

@@ -16,6 +16,7 @@ export { CHUNK as CLI_CHUNK, WINDOW as CLI_WINDOW } from './cli/stream.js';
 export { startSession } from './repl/session.js';
 export { typeScriptTransform } from './repl/typescript.js';
 export * as ringLayout from './sync/ring-layout.js';
+export * as mailboxLayout from './sync/mailbox/layout.js';
 export { sockets, type Sockets } from './native/socket.js';
 export { doorbellStats } from './sync/doorbell/doorbell.js';
 export { SpinPolicy, MAX_PROBE_INTERVAL, MAX_SPIN_MS, PROBE_INTERVAL, SHORT_SLEEP_MS } from './sync/spin-policy.js';

@@ -35,6 +35,13 @@ describe('examples', () => {
     expect(result.stdout).toMatch(/in use: \d+ segments/);
   });
 
+  it('mailbox: three worker processes send to one server, which sees each message with its sender', () => {
+    const result = run('mailbox.ts');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('server: 12 messages from 3 workers; closing');
+    for (let w = 1; w <= 3; w++) expect(result.stdout).toContain(`worker ${w}: result 4 of 4`);
+  });
+
   it('flag-handshake, fifo-handshake and channel run between two processes and clean up', () => {
     for (const script of ['flag-handshake.ts', 'fifo-handshake.ts', 'channel.ts']) {
       const result = run(script);

@@ -38,7 +38,7 @@ function tagOf(seq: number, remaining: number, flagsWord: number): number {
   return (h ^ (h >>> 15)) | 0;
 }
 
-function rotatingOffset(tag: number, size: number): number {
+export function rotatingOffset(tag: number, size: number): number {
   // 4-byte aligned, in [16, size - 8].
   const room = ((size - 8 - 16) >>> 2) + 1;
   return 16 + ((tag >>> 0) % room) * 4;

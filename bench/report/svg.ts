@@ -6,7 +6,7 @@ import type { SweepOutput } from '../sweep.js';
 import type { BenchResult } from '../patterns/common.js';
 import { fmtNs, fmtRate, fmtSize, placementText, sortVariants, variantOf } from './format.js';
 
-const COLORS: Record<string, string> = {
+export const COLORS: Record<string, string> = {
   'shm copy': '#1f77b4',
   'shm zero-copy': '#17becf',
   'shm spin': '#1f77b4',
@@ -35,6 +35,10 @@ const COLORS: Record<string, string> = {
   'ipc-advanced': '#8c564b',
   'ipc-json': '#c5b0d5',
   'Buffer.copy (in-process)': '#000000',
+  // One server and N clients (bench/many-processes.ts).
+  mailbox: '#1f77b4',
+  'mailbox+channel': '#17becf',
+  topic: '#3a5fcd',
 };
 
 function esc(s: string): string {
@@ -47,8 +51,18 @@ export interface Series {
   dashed?: boolean;
 }
 
-/** Log-log line chart: x = message size, y = a positive quantity. */
-export function lineChart(o: { title: string; subtitle: string; yLabel: string; series: Series[]; xValues: number[]; yFormat: (v: number) => string }): string {
+/** Log-log line chart: x = message size (or what xLabel and xFormat say, on a base-2 log scale), y = a positive quantity. */
+export function lineChart(o: {
+  title: string;
+  subtitle: string;
+  yLabel: string;
+  series: Series[];
+  xValues: number[];
+  yFormat: (v: number) => string;
+  xLabel?: string;
+  xFormat?: (v: number) => string;
+}): string {
+  const xFormat = o.xFormat ?? fmtSize;
   const W = 900;
   const H = 520;
   const m = { top: 64, right: 215, bottom: 56, left: 92 };
@@ -80,10 +94,10 @@ export function lineChart(o: { title: string; subtitle: string; yLabel: string; 
   }
   for (const v of xs) {
     out.push(`<line x1="${x(v).toFixed(1)}" x2="${x(v).toFixed(1)}" y1="${m.top}" y2="${H - m.bottom}" stroke="#f0f0f0"/>`);
-    out.push(`<text x="${x(v).toFixed(1)}" y="${H - m.bottom + 18}" text-anchor="middle" fill="#333">${esc(fmtSize(v))}</text>`);
+    out.push(`<text x="${x(v).toFixed(1)}" y="${H - m.bottom + 18}" text-anchor="middle" fill="#333">${esc(xFormat(v))}</text>`);
   }
   out.push(`<rect x="${m.left}" y="${m.top}" width="${W - m.left - m.right}" height="${H - m.top - m.bottom}" fill="none" stroke="#999"/>`);
-  out.push(`<text x="${(m.left + W - m.right) / 2}" y="${H - 14}" text-anchor="middle" fill="#333">message size (log scale)</text>`);
+  out.push(`<text x="${(m.left + W - m.right) / 2}" y="${H - 14}" text-anchor="middle" fill="#333">${esc(o.xLabel ?? 'message size')} (log scale)</text>`);
   out.push(`<text transform="translate(20 ${(m.top + H - m.bottom) / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(o.yLabel)} (log scale)</text>`);
   const path = line<[number, number]>()
     .x((p) => x(p[0]))
@@ -94,7 +108,7 @@ export function lineChart(o: { title: string; subtitle: string; yLabel: string; 
     out.push(`<path d="${path(pts)}" fill="none" stroke="${color}" stroke-width="2.2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     for (const p of pts)
       out.push(
-        `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${s.name}, ${fmtSize(p[0])}: ${o.yFormat(p[1])}`)}</title></circle>`,
+        `<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${s.name}, ${xFormat(p[0])}: ${o.yFormat(p[1])}`)}</title></circle>`,
       );
     const ly = m.top + 8 + i * 22;
     out.push(
@@ -107,7 +121,7 @@ export function lineChart(o: { title: string; subtitle: string; yLabel: string; 
 }
 
 /** Horizontal bars of p50 round trip per transport at one size, with a tick for p99 (log scale). */
-export function latencyBars(o: { title: string; subtitle: string; rows: Array<{ name: string; p50: number; p99: number }> }): string {
+export function latencyBars(o: { title: string; subtitle: string; rows: Array<{ name: string; p50: number; p99: number; color?: string }> }): string {
   const W = 900;
   const rowH = 30;
   const m = { top: 64, right: 150, bottom: 48, left: 130 };
@@ -133,7 +147,7 @@ export function latencyBars(o: { title: string; subtitle: string; rows: Array<{ 
   }
   out.push(`<text x="${(m.left + W - m.right) / 2}" y="${H - 12}" text-anchor="middle" fill="#333">round trip (log scale): bar = p50, tick = p99</text>`);
   o.rows.forEach((r, i) => {
-    const color = COLORS[r.name] ?? '#8c564b';
+    const color = r.color ?? COLORS[r.name] ?? '#8c564b';
     const top = m.top + i * rowH + 5;
     out.push(`<text x="${m.left - 8}" y="${top + 14}" text-anchor="end">${esc(r.name)}</text>`);
     out.push(

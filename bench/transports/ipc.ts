@@ -31,7 +31,7 @@ function decode(message: unknown, serialization: Serialization, what: string): U
   return message;
 }
 
-class IpcTx implements Tx {
+export class IpcTx implements Tx {
   readonly #endpoint: Endpoint;
   readonly #serialization: Serialization;
   readonly #what: string;
@@ -79,7 +79,7 @@ class IpcTx implements Tx {
   }
 }
 
-class IpcRx implements Rx {
+export class IpcRx implements Rx {
   readonly #serialization: Serialization;
   readonly #what: string;
   #queue: unknown[] = [];

@@ -48,7 +48,7 @@ export interface ReplSession {
 const HELP = `sysv-shm REPL
   shm                        the whole library (import * from 'sysv-shm')
   Segment, list, limits, summary, orphans, remove, ftok, shmget, shmat, shmdt, shmctl,
-  Channel, wait, notify, waitAsync, IPC_* and SHM_* constants, ShmError     in scope
+  Channel, Mailbox, Topic, wait, notify, waitAsync, IPC_* and SHM_* constants, ShmError     in scope
   ls(view?)                  table of segments like ipcs -m ('time', 'pid', 'creator' like -t, -p, -c)
   hexdump(x, offset?, length?)   bytes of a Segment, attachment or buffer like hexdump -C (first KiB by default)
   watch(segment, ms = 100)   prints bytes as they change (any process); returns a handle: w.stop()
@@ -209,6 +209,8 @@ export function startSession(options: ReplSessionOptions = {}): ReplSession {
     shmdt: lib.shmdt,
     shmctl: lib.shmctl,
     Channel: lib.Channel,
+    Mailbox: lib.Mailbox,
+    Topic: lib.Topic,
     wait: lib.wait,
     notify: lib.notify,
     waitAsync: lib.waitAsync,

@@ -6,66 +6,20 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { Channel, ShmError, shmat, shmdt } from '../../lib/index.js';
 import { readProcShm } from '../../lib/internal.js';
-import { killChildren, recordProgram, type ChildExit, type RecordedChild } from '../support/child.js';
+import { killChildren, recordProgram, type RecordedChild } from '../support/child.js';
+import { expectEproto, expectStateError, forgeRuns, type ForgedOutcome } from '../support/forge.js';
 import type { Outcome } from '../fixtures/sync/hostile.js';
 
 const program = (name: string) => fileURLToPath(new URL(`../fixtures/sync/${name}.ts`, import.meta.url));
 
 afterEach(killChildren);
 
-/** Runs a program to its end, killing it after `ms` (then `killed` is true and its output stops where it hung). */
-async function runWithin(name: string, args: Array<string | number>, ms: number): Promise<ChildExit & { killed: boolean }> {
-  const child = recordProgram(program(name), args);
-  let killed = false;
-  const timer = setTimeout(() => {
-    killed = true;
-    child.child.kill('SIGKILL');
-  }, ms);
-  const exit = await child.exit;
-  clearTimeout(timer);
-  return { ...exit, killed };
-}
+type Report = ForgedOutcome & { received?: Array<number | string | null> };
 
-type Report = Outcome & { again?: string; close?: string; received?: Array<number | string | null> };
-
-/** The lines "case <name> <method> <json>" of a forge.ts run, by "name / method". */
-function casesOf(exit: ChildExit): Map<string, Report> {
-  const cases = new Map<string, Report>();
-  for (const match of exit.stdout.matchAll(/^case (.+) (\w+) (\{.*\})$/gm)) cases.set(`${match[1]} / ${match[2]}`, JSON.parse(match[3]) as Report);
-  return cases;
-}
-
-const groups = ['open', 'consumer', 'producer', 'liveness'] as const;
-const runs = new Map<string, ChildExit & { killed: boolean }>();
-
-beforeAll(async () => {
-  // All four groups at once: each is a few seconds of child start-up and well under a second of work.
-  const results = await Promise.all(groups.map((group) => runWithin('forge', [group], 60_000)));
-  groups.forEach((group, i) => {
-    runs.set(group, results[i]);
-  });
-}, 90_000);
-
-/** A failure of a peer or of the shared memory (EPROTO, EPIPE, EBUSY): a ShmError naming the API call, no syscall. */
-function expectStateError(report: Report, operation: string): void {
-  expect({ name: report.name, operation: report.operation, syscall: report.syscall }, report.message).toEqual({
-    name: 'ShmError',
-    operation,
-    syscall: undefined,
-  });
-}
-
+const forge = forgeRuns<'open' | 'consumer' | 'producer' | 'liveness', Report>('forge', ['open', 'consumer', 'producer', 'liveness']);
+beforeAll(forge.run, 90_000);
 /** The outcome of one case, failing clearly if the program hung or crashed before reporting it. */
-function outcome(group: (typeof groups)[number], name: string, method: string): Report {
-  const run = runs.get(group)!;
-  const report = casesOf(run).get(`${name} / ${method}`);
-  if (!report) {
-    throw new Error(
-      `forge.ts ${group}: no result for "${name}" / ${method}: it ${run.killed ? 'hung (killed after 60 s)' : `ended (code ${run.code}, signal ${run.signal})`} before reporting it. stderr: ${run.stderr}`,
-    );
-  }
-  return report;
-}
+const outcome = forge.outcome;
 
 describe('Channel.open checks the whole header', () => {
   const cases: Array<[string, string, RegExp]> = [
@@ -140,28 +94,14 @@ describe('the consumer: forged head, record lengths and wrap markers', () => {
     '%s: %s throws EPROTO at once; the end then only closes',
     (name, method, message) => {
       const report = outcome('consumer', name, method);
-      expect(report.code, report.message).toBe('EPROTO');
-      expect(report.message).toMatch(message);
+      expectEproto(report, `Consumer.${method}`, message, method === 'tryReceive' ? 1000 : 2000);
       expect(report.message).toMatch(/Another process wrote into the channel's shared memory/);
-      expectStateError(report, `Consumer.${method}`);
-      // At once: no wait for the 3 s timeout, no spin (generous bounds: a loaded machine must not fail this).
-      expect(report.ms).toBeLessThan(method === 'tryReceive' ? 1000 : 2000);
-      expect(report.again).toBe('EPROTO');
-      expect(report.close).toBe('ok');
     },
   );
 });
 
 describe('the producer: forged tail, closed flag and consumer pid', () => {
-  const eproto = (name: string, method: string, message: RegExp, within = 2000) => {
-    const report = outcome('producer', name, method);
-    expect(report.code, report.message).toBe('EPROTO');
-    expect(report.message).toMatch(message);
-    expectStateError(report, `Producer.${method}`);
-    expect(report.ms).toBeLessThan(within);
-    expect(report.again).toBe('EPROTO');
-    expect(report.close).toBe('ok');
-  };
+  const eproto = (name: string, method: string, message: RegExp) => expectEproto(outcome('producer', name, method), `Producer.${method}`, message);
   const all = ['trySend', 'send', 'sendAsync', 'reserve', 'available'];
   const tails: Array<[string, RegExp]> = [
     ['tail beyond head', /tail is 72; the consumer's tail only moves forward in multiples of 8, from 0 \(seen last\) to at most 64/],
@@ -201,15 +141,8 @@ describe('liveness: a forged producer identity is not taken for a live producer'
   ];
   it.each(cases.flatMap(([name, message]) => ['receive', 'receiveAsync', 'receiveInto', 'peek'].map((method) => [name, method, message] as const)))(
     '%s: %s on an empty ring throws EPROTO at its first liveness check, not after its 3 s timeout',
-    (name, method, message) => {
-      const report = outcome('liveness', name, method);
-      expect(report.code, report.message).toBe('EPROTO');
-      expect(report.message).toMatch(message);
-      expectStateError(report, `Consumer.${method}`);
-      expect(report.ms).toBeLessThan(2000); // the first liveness check, well before the 3 s timeout
-      expect(report.again).toBe('EPROTO');
-      expect(report.close).toBe('ok');
-    },
+    // Within 2 s: the first liveness check, well before the 3 s timeout.
+    (name, method, message) => expectEproto(outcome('liveness', name, method), `Consumer.${method}`, message, 2000),
   );
 
   it.each(cases.map(([name]) => name))('%s: tryReceive returns null at once (it never waits, so it checks no pid)', (name) => {

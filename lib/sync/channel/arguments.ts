@@ -68,12 +68,12 @@ export function checkLength(op: string, length: unknown): number {
 }
 
 /** EMSGSIZE: a message that this channel can never hold (a ShmError: the size is legal, this channel is too small). */
-export function tooLarge(op: string, n: number, max: number, shmid: number): ShmError {
+export function tooLarge(op: string, n: number, max: number, shmid: number, kind = 'channel'): ShmError {
   return stateError(
     'EMSGSIZE',
     op,
-    `${op}: a message of ${n} bytes does not fit this channel (at most ${max} bytes, the ring capacity minus an 8-byte record header); ` +
-      'nothing was written. Create the channel with a larger capacity, or split the message yourself',
+    `${op}: a message of ${n} bytes does not fit this ${kind} (at most ${max} bytes, the ring capacity minus an 8-byte record header); ` +
+      `nothing was written. Create the ${kind} with a larger capacity, or split the message yourself`,
     { shmid },
   );
 }

@@ -4,6 +4,7 @@ import { ShmError } from '../../c/index.js';
 import type { Header } from './header.js';
 import { AsyncQueue, busyError, checkTimeout, peekedError, sequenceError, type AsyncOptions, type TimeoutOptions } from './arguments.js';
 import { abortError, checkSignal } from '../abort.js';
+import { receiveIterator } from './iteration.js';
 import { Channel, type EndParts } from './end.js';
 import { Receiver } from './receiver.js';
 import type { Readable } from 'node:stream';
@@ -174,43 +175,12 @@ export class Consumer extends Channel {
    * `signal` aborts, the pending receive ends without taking a message and the loop throws an AbortError.
    */
   messages(options?: { signal?: AbortSignal }): AsyncIterableIterator<Uint8Array> {
-    const op = 'Consumer.messages';
-    const outer = checkSignal(op, options?.signal);
-    // Ends a pending receive when the iteration is left early (return()).
-    const stop = new AbortController();
-    const signal = outer === undefined ? stop.signal : AbortSignal.any([outer, stop.signal]);
-    let finished = false;
-    const next = async (): Promise<IteratorResult<Uint8Array, undefined>> => {
-      for (;;) {
-        if (finished) return { value: undefined, done: true };
-        let message: Uint8Array | null;
-        try {
-          message = await this.receiveAsync({ signal });
-        } catch (error) {
-          // The flag is read only now, after the EPIPE (EPROTO if forged): a producer that closed, then died, closed.
-          if (error instanceof ShmError && error.code === 'EPIPE' && this.#header.peerClosed('Consumer.receiveAsync')) finished = true;
-          else if (stop.signal.aborted) finished = true;
-          else {
-            finished = true;
-            throw error;
-          }
-          continue;
-        }
-        if (message !== null) return { value: message, done: false };
-      }
-    };
-    const iterator: AsyncIterableIterator<Uint8Array> = {
-      next,
-      return: async () => {
-        finished = true;
-        stop.abort();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return receiveIterator('Consumer.messages', options, {
+      receive: (signal) => this.receiveAsync({ signal }),
+      finished: () => false,
+      // The flag is read only after the EPIPE (EPROTO if forged): a producer that closed, then died, closed.
+      endsQuietly: (error) => error instanceof ShmError && error.code === 'EPIPE' && this.#header.peerClosed('Consumer.receiveAsync'),
+    });
   }
 
   /**

@@ -34,6 +34,8 @@ export interface EndParts {
   readonly policy: SpinPolicy;
   /** The head as created (0) or as validated at open (the producer may have sent before). */
   readonly head: number;
+  /** The end's class name in errors ('Producer', 'Consumer' by default; 'MailboxSender'). */
+  readonly name?: string;
 }
 
 interface Ends {
@@ -82,7 +84,7 @@ export abstract class Channel {
   }
 
   /** @internal Ends are made by Channel.create and Channel.open only. */
-  protected constructor(parts: EndParts, name: 'Producer' | 'Consumer') {
+  protected constructor(parts: EndParts, name: string) {
     if (!(parts?.header instanceof Header)) throw new TypeError('use Channel.create() or Channel.open(id)');
     this.#header = parts.header;
     this.#policy = parts.policy;

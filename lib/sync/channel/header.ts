@@ -11,7 +11,10 @@ import * as L from '../ring-layout.js';
 
 /** The words of one end in the header: Int32 indices (start: a Float64 index) and the byte offset of its wake-up cell. */
 export interface Side {
-  readonly name: 'producer' | 'consumer';
+  /** What messages call this end: 'producer', 'consumer' (a channel), 'sender', 'receiver' (a mailbox), ... */
+  readonly name: string;
+  /** True for the end that writes records (its peer reads them). */
+  readonly writes: boolean;
   readonly pid: number;
   readonly start: number;
   readonly closed: number;
@@ -20,6 +23,7 @@ export interface Side {
 
 export const PRODUCER: Side = {
   name: 'producer',
+  writes: true,
   pid: L.i32(L.OFF_PRODUCER_PID),
   start: L.OFF_PRODUCER_START / 8,
   closed: L.i32(L.OFF_PRODUCER_CLOSED),
@@ -28,14 +32,36 @@ export const PRODUCER: Side = {
 
 export const CONSUMER: Side = {
   name: 'consumer',
+  writes: false,
   pid: L.i32(L.OFF_CONSUMER_PID),
   start: L.OFF_CONSUMER_START / 8,
   closed: L.i32(L.OFF_CONSUMER_CLOSED),
   cellOffset: L.OFF_CONSUMER_CELL,
 };
 
-const HEAD = L.i32(L.OFF_HEAD);
-const TAIL = L.i32(L.OFF_TAIL);
+/**
+ * Where one ring and its counters lie in a segment. A channel has one ring (channelPlacement); a mailbox has a ring
+ * per sender lane and a topic one ring read through a cursor per subscriber, each end seeing its ring through a
+ * Header of its own.
+ */
+export interface RingPlacement {
+  /** What the segment is, for messages: 'channel', 'mailbox', 'topic'. */
+  readonly kind: string;
+  /** Ring size in bytes (a power of two), as created or as checked at open. */
+  readonly capacity: number;
+  /** Byte offset of the ring in the segment. */
+  readonly dataOffset: number;
+  /** Bytes of shared words at the start of the segment (the i32 and f64 views cover them). */
+  readonly controlSize: number;
+  /** Int32 indices of the producer's head and of the consumer's tail. */
+  readonly head: number;
+  readonly tail: number;
+}
+
+/** The placement of a channel's ring (ring-layout.ts). */
+export function channelPlacement(capacity: number): RingPlacement {
+  return { kind: 'channel', capacity, dataOffset: L.DATA_OFFSET, controlSize: L.DATA_OFFSET, head: L.i32(L.OFF_HEAD), tail: L.i32(L.OFF_TAIL) };
+}
 
 /** What readRecord returns for a wrap marker. */
 export const MARKER = -1;
@@ -44,6 +70,8 @@ export const MARKER = -1;
 export class Header {
   /** The segment's shmid. */
   readonly id: number;
+  /** 'channel', 'mailbox' or 'topic': what errors call the segment. */
+  readonly kind: string;
   /** Ring size in bytes (a power of two), as created or as checked at open: never read from the segment again. */
   readonly capacity: number;
   readonly mask: number;
@@ -62,6 +90,8 @@ export class Header {
   readonly #attachment: Attachment;
   // The Int32 index of a word read on every message, as a number of its own (one load less than via a Side).
   readonly #peerClosed: number;
+  readonly #head: number;
+  readonly #tail: number;
   /** Set by close() and by an EPROTO: one test on the fast path for both. */
   #unusable = false;
   #closed = false;
@@ -70,22 +100,26 @@ export class Header {
   /** Called by close(): this end's pending async wait, which then ends with ERR_CHANNEL_CLOSED. */
   readonly #closeListeners = new Set<() => void>();
 
-  constructor(attachment: Attachment, capacity: number, self: Side, peer: Side) {
+  constructor(attachment: Attachment, placement: RingPlacement, self: Side, peer: Side) {
     const buffer = attachment.buffer;
+    const { capacity, dataOffset, controlSize } = placement;
     this.id = attachment.shmid;
+    this.kind = placement.kind;
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.self = self;
     this.peer = peer;
-    this.i32 = new Int32Array(buffer, 0, L.DATA_OFFSET / 4);
-    this.f64 = new Float64Array(buffer, 0, L.DATA_OFFSET / 8);
-    this.ring = new Uint8Array(buffer, L.DATA_OFFSET, capacity);
-    this.ringU32 = new Uint32Array(buffer, L.DATA_OFFSET, capacity / 4);
-    this.ringI32 = new Int32Array(buffer, L.DATA_OFFSET, capacity / 4);
+    this.i32 = new Int32Array(buffer, 0, controlSize / 4);
+    this.f64 = new Float64Array(buffer, 0, controlSize / 8);
+    this.ring = new Uint8Array(buffer, dataOffset, capacity);
+    this.ringU32 = new Uint32Array(buffer, dataOffset, capacity / 4);
+    this.ringI32 = new Int32Array(buffer, dataOffset, capacity / 4);
     this.selfCell = new Cell(this.i32, L.i32(self.cellOffset), attachment.address + BigInt(self.cellOffset + L.CELL_BELL));
     this.peerCell = new Cell(this.i32, L.i32(peer.cellOffset), attachment.address + BigInt(peer.cellOffset + L.CELL_BELL));
     this.#attachment = attachment;
     this.#peerClosed = peer.closed;
+    this.#head = placement.head;
+    this.#tail = placement.tail;
   }
 
   // --------------------------------------------------------------------------------------------------------------
@@ -105,11 +139,11 @@ export class Header {
   }
 
   #unusableError(op: string): ShmError {
-    if (this.#closed) return stateError('ERR_CHANNEL_CLOSED', op, `${op}: this ${this.self.name} end of channel ${this.id} is closed`, { shmid: this.id });
+    if (this.#closed) return stateError('ERR_CHANNEL_CLOSED', op, `${op}: this ${this.self.name} end of ${this.kind} ${this.id} is closed`, { shmid: this.id });
     return stateError(
       'EPROTO',
       op,
-      `${op}: channel ${this.id} was found corrupted earlier (${this.#corruption}); this ${this.self.name} end can only be closed now`,
+      `${op}: ${this.kind} ${this.id} was found corrupted earlier (${this.#corruption}); this ${this.self.name} end can only be closed now`,
       {
         shmid: this.id,
       },
@@ -126,15 +160,15 @@ export class Header {
     return stateError(
       'EPROTO',
       op,
-      `${op}: channel ${this.id} is corrupted: ${what}. Another process wrote into the channel's shared memory (a buggy peer, or any process of this user); this ${this.self.name} end can only be closed now`,
+      `${op}: ${this.kind} ${this.id} is corrupted: ${what}. Another process wrote into the ${this.kind}'s shared memory (a buggy peer, or any process of this user); this ${this.self.name} end can only be closed now`,
       { shmid: this.id },
     );
   }
 
   /** EPIPE: the peer closed or died (`why`), and the ring cannot make progress any more. */
   peerGone(op: string, why: string): ShmError {
-    const what = this.self === PRODUCER ? 'be received from' : 'arrive on';
-    return stateError('EPIPE', op, `${op}: ${why}; nothing more can ${what} channel ${this.id}`, { shmid: this.id });
+    const what = this.self.writes ? 'be received from' : 'arrive on';
+    return stateError('EPIPE', op, `${op}: ${why}; nothing more can ${what} ${this.kind} ${this.id}`, { shmid: this.id });
   }
 
   /**
@@ -168,7 +202,7 @@ export class Header {
 
   /** The producer's head, read once: within `capacity` bytes ahead of the consumer's `tail`, whole records. */
   readHead(tail: number, op: string): number {
-    const head = Atomics.load(this.i32, HEAD);
+    const head = Atomics.load(this.i32, this.#head);
     if ((head - tail) >>> 0 > this.capacity || (head & (L.RECORD_ALIGN - 1)) !== 0) throw this.#badHead(op, head, tail);
     return head;
   }
@@ -185,7 +219,7 @@ export class Header {
    * written. So it lies between `tailSeen` (the tail seen last) and the producer's `head`, and is a multiple of 8.
    */
   readTail(head: number, tailSeen: number, op: string): number {
-    const tail = Atomics.load(this.i32, TAIL);
+    const tail = Atomics.load(this.i32, this.#tail);
     if ((head - tail) >>> 0 > (head - tailSeen) >>> 0 || (tail & (L.RECORD_ALIGN - 1)) !== 0) throw this.#badTail(op, tail, head, tailSeen);
     return tail;
   }
@@ -193,17 +227,17 @@ export class Header {
   #badTail(op: string, tail: number, head: number, tailSeen: number): ShmError {
     return this.corrupt(
       op,
-      `tail is ${tail >>> 0}; the consumer's tail only moves forward in multiples of ${L.RECORD_ALIGN}, from ${tailSeen >>> 0} (seen last) to at most ${head >>> 0} (the head)`,
+      `tail is ${tail >>> 0}; the ${this.peer.name}'s tail only moves forward in multiples of ${L.RECORD_ALIGN}, from ${tailSeen >>> 0} (seen last) to at most ${head >>> 0} (the head)`,
     );
   }
 
   /** Stores this end's counter (the head for the producer, the tail for the consumer). */
   publishHead(head: number): void {
-    Atomics.store(this.i32, HEAD, head);
+    Atomics.store(this.i32, this.#head, head);
   }
 
   publishTail(tail: number): void {
-    Atomics.store(this.i32, TAIL, tail);
+    Atomics.store(this.i32, this.#tail, tail);
   }
 
   // --------------------------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import { producerWritable, type ProducerWritableOptions } from './streams.js';
 
 type Bytes = Uint8Array | ArrayBufferView | ArrayBuffer;
 
+const CALLS = ['peerPid', 'available', 'send', 'trySend', 'sendAsync', 'reserve', 'commit'] as const;
+
 /**
  * The sending end of a channel. Messages larger than `maxMessageSize` (capacity - 8) are refused with EMSGSIZE
  * before anything is written; they are not split. A send whose consumer has gone (closed, exited, killed) fails
@@ -34,17 +36,21 @@ export class Producer extends Channel {
   /** The ring offset and length of a reserve()d record not committed yet (-1: none). */
   #reservedPos = -1;
   #reservedLength = 0;
+  /** The names of this end's calls in errors: 'Producer.send', or a mailbox sender's 'MailboxSender.send'. */
+  readonly #ops: Record<(typeof CALLS)[number], string>;
 
-  /** @internal Use Channel.create. */
+  /** @internal Use Channel.create (or Mailbox.connect, whose senders are producers of their lanes). */
   constructor(parts: EndParts) {
-    super(parts, 'Producer');
+    const name = parts.name ?? 'Producer';
+    super(parts, name);
+    this.#ops = Object.fromEntries(CALLS.map((call) => [call, `${name}.${call}`])) as Record<(typeof CALLS)[number], string>;
     this.#header = parts.header;
     this.#sender = new Sender(parts.header, parts.liveness, parts.policy, parts.head);
   }
 
   get peerPid(): number {
-    this.#header.assertUsable('Producer.peerPid');
-    return this.#sender.peerPid('Producer.peerPid');
+    this.#header.assertUsable(this.#ops.peerPid);
+    return this.#sender.peerPid(this.#ops.peerPid);
   }
 
   /**
@@ -52,8 +58,8 @@ export class Producer extends Channel {
    * space is counted with the wrap padding a record at the end of the ring would need).
    */
   get available(): number {
-    this.#header.assertUsable('Producer.available');
-    return this.#sender.available('Producer.available');
+    this.#header.assertUsable(this.#ops.available);
+    return this.#sender.available(this.#ops.available);
   }
 
   /**
@@ -62,7 +68,7 @@ export class Producer extends Channel {
    * maxMessageSize (before anything is written).
    */
   send(bytes: Bytes, options?: TimeoutOptions): void {
-    const op = 'Producer.send';
+    const op = this.#ops.send;
     const data = asBytes(op, bytes);
     const timeout = checkTimeout(op, options);
     this.#ready(op, data.length, false);
@@ -74,7 +80,7 @@ export class Producer extends Channel {
 
   /** Sends if there is room now; false (nothing written) when the ring is full. Never waits. */
   trySend(bytes: Bytes): boolean {
-    const op = 'Producer.trySend';
+    const op = this.#ops.trySend;
     const data = asBytes(op, bytes);
     this.#ready(op, data.length, false);
     const sender = this.#sender;
@@ -92,7 +98,7 @@ export class Producer extends Channel {
    * synchronous ones are refused (ERR_CHANNEL_BUSY) while any is pending.
    */
   async sendAsync(bytes: Bytes, options?: AsyncOptions): Promise<void> {
-    const op = 'Producer.sendAsync';
+    const op = this.#ops.sendAsync;
     const data = asBytes(op, bytes);
     const timeout = checkTimeout(op, options);
     const signal = checkSignal(op, options?.signal);
@@ -123,7 +129,7 @@ export class Producer extends Channel {
    * commit() to publish it; until then the consumer sees nothing. EMSGSIZE for length > maxMessageSize.
    */
   reserve(length: number, options?: TimeoutOptions): Uint8Array {
-    const op = 'Producer.reserve';
+    const op = this.#ops.reserve;
     const n = checkLength(op, length);
     const timeout = checkTimeout(op, options);
     this.#ready(op, n, false);
@@ -135,7 +141,7 @@ export class Producer extends Channel {
 
   /** Publishes the reserved view as a message of `length` bytes (default: all that was reserved). */
   commit(length?: number): void {
-    const op = 'Producer.commit';
+    const op = this.#ops.commit;
     this.#header.assertUsable(op);
     if (this.#reservedPos < 0) {
       throw sequenceError(
@@ -167,7 +173,7 @@ export class Producer extends Channel {
     this.#header.assertUsable(op);
     if (!asyncCall && this.#queue.pending > 0) throw busyError(op);
     if (this.#reservedPos >= 0) throw reservedError(op);
-    if (length > this.maxMessageSize) throw tooLarge(op, length, this.maxMessageSize, this.id);
+    if (length > this.maxMessageSize) throw tooLarge(op, length, this.maxMessageSize, this.id, this.#header.kind);
     this.#sender.assertPeerOpen(op);
   }
 }

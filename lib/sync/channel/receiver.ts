@@ -20,12 +20,13 @@ export class Receiver implements WaitingEnd {
   #tail: number;
   #headSeen: number;
 
-  constructor(header: Header, liveness: Liveness, policy: SpinPolicy, head: number) {
+  /** `head`: the head as validated at open; `tail`: where this end starts reading (a topic's late subscriber: not 0). */
+  constructor(header: Header, liveness: Liveness, policy: SpinPolicy, head: number, tail = 0) {
     this.#header = header;
     this.#liveness = liveness;
     this.#waiter = new Waiter(header, policy, this);
     this.#mask = header.capacity - 1;
-    this.#tail = 0;
+    this.#tail = tail;
     this.#headSeen = head;
   }
 
@@ -101,6 +102,11 @@ export class Receiver implements WaitingEnd {
   release(length: number, op: string): void {
     this.#tail = (this.#tail + L.recordSize(length)) | 0;
     this.#publishTail(op);
+  }
+
+  /** The local read counter: where the record tryNext() found starts (a topic checks its sequence number there). */
+  get position(): number {
+    return this.#tail;
   }
 
   /** Ring offset of the payload of the record at the tail. */

@@ -50,7 +50,7 @@ export class Sender implements WaitingEnd {
 
   /** Throws EPIPE when the consumer closed its end (EPROTO for a forged flag): nothing sent now would be read. */
   assertPeerOpen(op: string): void {
-    if (this.#header.peerClosed(op)) throw this.#header.peerGone(op, 'the consumer closed the channel');
+    if (this.#header.peerClosed(op)) throw this.#header.peerGone(op, `the ${this.#header.peer.name} closed the ${this.#header.kind}`);
   }
 
   /**
@@ -147,10 +147,12 @@ export class Sender implements WaitingEnd {
 
   checkPeer(op: string): void {
     const pid = this.#liveness.deadPeer(op, this.#tailSeen !== 0);
-    if (pid !== 0) throw this.#header.peerGone(op, `the consumer (pid ${pid}) exited without closing the channel`);
+    if (pid !== 0) throw this.#header.peerGone(op, `the ${this.#header.peer.name} (pid ${pid}) exited without closing the ${this.#header.kind}`);
   }
 
   expired(op: string): number {
-    throw stateError('ETIMEDOUT', op, `${op}: the ring stayed full until the timeout (the consumer is alive but not keeping up)`, { shmid: this.#header.id });
+    throw stateError('ETIMEDOUT', op, `${op}: the ring stayed full until the timeout (the ${this.#header.peer.name} is alive but not keeping up)`, {
+      shmid: this.#header.id,
+    });
   }
 }

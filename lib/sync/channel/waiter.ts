@@ -16,7 +16,7 @@ import { SPIN_CHECK_EVERY, type SpinPolicy } from '../spin-policy.js';
 import { abortError } from '../abort.js';
 import { DeadlineTimer } from '../../common/timers.js';
 import { threadDoorbell, type Doorbell, type Ringable } from '../doorbell/doorbell.js';
-import type { Header } from './header.js';
+import type { Cell } from '../cell.js';
 
 /** Longest single synchronous sleep: the peer's liveness is checked whenever one expires. */
 export const SLICE_MS = 50;
@@ -38,12 +38,27 @@ export interface WaitingEnd {
   expired(op: string): number;
 }
 
+/**
+ * Where a waiting end sleeps: its wake-up cell, and its own state. A channel end's Header; a mailbox's receiver,
+ * which sleeps on one cell for all its senders' lanes.
+ */
+export interface WaitSite {
+  readonly selfCell: Cell;
+  /** True once this end called close(): the cell may be detached memory by then. */
+  readonly closed: boolean;
+  /** Throws after close() (ERR_CHANNEL_CLOSED) or an EPROTO. */
+  assertUsable(op: string): void;
+  /** `listener` runs when this end closes (until removed): a pending async wait settles then. */
+  onClose(listener: () => void): void;
+  offClose(listener: () => void): void;
+}
+
 export class Waiter {
-  readonly #header: Header;
+  readonly #header: WaitSite;
   readonly #policy: SpinPolicy;
   readonly #end: WaitingEnd;
 
-  constructor(header: Header, policy: SpinPolicy, end: WaitingEnd) {
+  constructor(header: WaitSite, policy: SpinPolicy, end: WaitingEnd) {
     this.#header = header;
     this.#policy = policy;
     this.#end = end;
@@ -132,7 +147,7 @@ export class Waiter {
  * (wake), the doorbell's watch, the deadline timer, the signal, or this end's close().
  */
 class AsyncWait implements Ringable {
-  readonly #header: Header;
+  readonly #header: WaitSite;
   readonly #end: WaitingEnd;
   readonly #op: string;
   readonly #deadline: number;
@@ -149,7 +164,7 @@ class AsyncWait implements Ringable {
   };
 
   constructor(
-    header: Header,
+    header: WaitSite,
     end: WaitingEnd,
     op: string,
     deadline: number,
