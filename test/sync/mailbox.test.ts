@@ -79,6 +79,7 @@ describe('Mailbox.create and Mailbox.connect', () => {
     [{ capacity: 0 }, RangeError, /capacity must be an integer in \[1, /],
     [{ capacity: '64' }, TypeError, /capacity must be a number/],
     [{ senders: 0 }, RangeError, /senders/],
+    [{ senders: null }, TypeError, /senders/],
     [{ senders: 1025 }, RangeError, /senders/],
     [{ senders: 1.5 }, RangeError, /senders/],
     [{ mode: 0o1000 }, RangeError, /mode must be permission bits/],

@@ -266,6 +266,26 @@ describe("'drop'", () => {
     expect(s.lost).toBe(1);
   });
 
+  it('a subscriber left more than 2 GiB behind (stopped while it held a peeked message) loses it, resumes at the oldest, no EPROTO', () => {
+    // Byte positions are 32-bit and compare within 2 GiB only: sequence numbers must decide, not an EPROTO.
+    const p = create({ capacity: 1 << 20, policy: 'drop' });
+    const s = subscribe(p.id);
+    const half = new Uint8Array((1 << 19) - 8); // a record of exactly half the ring
+    p.publish(half);
+    expect(s.peek({ timeoutMs: 0 })?.length).toBe(half.length);
+    const published = 2 ** 31 / (1 << 19) + 100; // 2 GiB and 50 MiB more
+    for (let i = 1; i <= published; i++) {
+      half[0] = i & 255;
+      p.publish(half);
+    }
+    expect(s.release()).toBe(false); // overwritten long ago
+    const first = s.receive({ timeoutMs: 0 });
+    const second = s.receive({ timeoutMs: 0 });
+    expect([first?.[0], second?.[0]]).toEqual([(published - 1) & 255, published & 255]);
+    expect(s.lost).toBe(published - 1);
+    expect(s.tryReceive()).toBeNull();
+  });
+
   it('a message that fills the whole ring', () => {
     const p = create({ capacity: 64, policy: 'drop' });
     const s = subscribe(p.id);

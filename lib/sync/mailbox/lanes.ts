@@ -131,11 +131,19 @@ export class Lanes implements WaitingEnd {
       const base = M.laneOffset(k);
       const pid = Atomics.load(i32, L.i32(base + M.LANE_PID));
       if (pid === 0) continue;
-      const ready = Atomics.load(i32, L.i32(base + M.LANE_READY));
+      let ready = Atomics.load(i32, L.i32(base + M.LANE_READY));
       if (ready === 0) {
-        // A connect in progress, or one killed halfway: a dead claimant's lane is given back.
-        if (pid > 0 && !isAlive(pid, 0)) Atomics.compareExchange(i32, L.i32(base + M.LANE_PID), pid, 0);
-        continue;
+        // A connect in progress, or one killed halfway. Only a dead claimant's lane is given back, and READY is read
+        // again once it is known dead (it may have become ready, even sent, just before dying: then it is adopted,
+        // drained and freed like any sender that died).
+        if (pid < 0 || isAlive(pid, 0)) continue;
+        ready = Atomics.load(i32, L.i32(base + M.LANE_READY));
+        if (ready === 0) {
+          Atomics.store(i32, L.i32(base + M.LANE_SENDER_ID), 0);
+          f64[(base + M.LANE_START) / 8] = 0;
+          Atomics.compareExchange(i32, L.i32(base + M.LANE_PID), pid, 0);
+          continue;
+        }
       }
       if (ready !== 1) throw this.#site.corrupt(op, `lane ${k}'s ready flag is ${ready} (0 or 1)`);
       const start = f64[(base + M.LANE_START) / 8];

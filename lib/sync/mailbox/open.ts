@@ -55,7 +55,7 @@ export function createMailbox(options: MailboxCreateOptions): ReceiverParts {
   const op = 'Mailbox.create';
   const given = optionsObject(op, options);
   const capacity = checkCapacity(op, given.capacity, M.DEFAULT_LANE_CAPACITY);
-  const lanes = checkInteger(op, 'senders', given.senders ?? M.DEFAULT_LANES, 1, M.MAX_LANES);
+  const lanes = given.senders === undefined ? M.DEFAULT_LANES : checkInteger(op, 'senders', given.senders, 1, M.MAX_LANES);
   const mode = checkSegmentMode(op, given.mode);
   const spin = checkSpin(op, given.spin, DEFAULT_SPIN);
   const size = M.segmentSize(lanes, capacity);

@@ -162,7 +162,8 @@ function claimSlot(i32: Int32Array, f64: Float64Array, slots: number): number {
     for (let k = 0; k < slots; k++) {
       const word = slotWord(k, T.SLOT_PID);
       const pid = Atomics.load(i32, word);
-      if (pid !== 0 && (pass === 0 || !reclaimable(i32, f64, k, pid) || !freeSlot(i32, f64, k, pid))) continue;
+      const epoch = Atomics.load(i32, slotWord(k, T.SLOT_EPOCH));
+      if (pid !== 0 && (pass === 0 || !reclaimable(i32, f64, k, pid) || !freeSlot(i32, f64, k, pid, pid > 0 ? epoch : undefined))) continue;
       if (Atomics.compareExchange(i32, word, 0, process.pid) === 0) return k;
     }
   }

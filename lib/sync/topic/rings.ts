@@ -102,6 +102,12 @@ export class DropRing implements SubscriberRing {
   /** The sequence number of the next message; after a skip (#resync) the next record's own number is taken. */
   #seq: number;
   #resync = false;
+  /**
+   * After a skip: OLDEST_SEQ as loaded with the OLDEST the cursor moved to. While it is unchanged the record at the
+   * cursor has not been overwritten; once it moved, it may have been (sequence numbers decide: a byte position
+   * compares only within 2 GiB, and a stalled subscriber can fall further behind than that).
+   */
+  #resyncSeq = 0;
   /** The sequence number of the record tryNext() found. */
   #found = 0;
   #lost = 0;
@@ -123,7 +129,13 @@ export class DropRing implements SubscriberRing {
     const i32 = this.#header.i32;
     const oldestSeq = Atomics.load(i32, OLDEST_SEQ);
     const oldest = Atomics.load(i32, OLDEST);
-    return ((this.#cursor - oldest) | 0) < 0 || (!this.#resync && ((oldestSeq - this.#seq) | 0) > 0);
+    return this.#behind(oldest, oldestSeq);
+  }
+
+  /** Whether the cursor is behind OLDEST: by sequence numbers, and by bytes (both are checked). */
+  #behind(oldest: number, oldestSeq: number): boolean {
+    const expected = this.#resync ? this.#resyncSeq : this.#seq;
+    return ((this.#cursor - oldest) | 0) < 0 || ((oldestSeq - expected) | 0) > 0;
   }
 
   tryNext(op: string): number {
@@ -145,10 +157,11 @@ export class DropRing implements SubscriberRing {
           `head ${head >>> 0} and oldest ${oldest >>> 0} are not multiples of 8 with oldest at most ${capacity} bytes (the capacity) behind head`,
         );
       }
-      if (((this.#cursor - oldest) | 0) < 0 || (!this.#resync && ((oldestSeq - this.#seq) | 0) > 0)) {
+      if (this.#behind(oldest, oldestSeq)) {
         // Overtaken: the oldest intact record is the next one; what was missed is counted when it is delivered.
         this.#cursor = oldest;
         this.#resync = true;
+        this.#resyncSeq = oldestSeq;
       }
       const cursor = this.#cursor;
       const published = (head - cursor) | 0;
@@ -208,9 +221,14 @@ export class DropRing implements SubscriberRing {
     const i32 = this.#header.i32;
     const oldestSeq = Atomics.load(i32, OLDEST_SEQ);
     const oldest = Atomics.load(i32, OLDEST);
+    const head = Atomics.load(i32, HEAD);
+    // Overwritten while it was read: OLDEST moved past the record.
     if (((this.#cursor - oldest) | 0) < 0) return false;
-    // OLDEST_SEQ is stored after OLDEST and loaded before it: past this record's number, OLDEST is past the record.
     if (((oldestSeq - this.#found) | 0) > 0) {
+      // OLDEST_SEQ is stored after OLDEST and loaded before it: past this record's number, OLDEST is past the record
+      // too, unless the cursor is so far behind (a stopped subscriber) that byte positions no longer compare: then
+      // it was overwritten. Within the ring's reach of the head, it is a forged word.
+      if ((head - this.#cursor) >>> 0 > this.#capacity) return false;
       throw this.#header.corrupt(
         op,
         `oldest sequence number ${oldestSeq >>> 0} is past the record at ${this.#cursor >>> 0} (number ${this.#found >>> 0}), which oldest ${oldest >>> 0} still covers`,

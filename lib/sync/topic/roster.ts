@@ -146,7 +146,7 @@ export class Roster {
         continue;
       }
       if (closed === 1) {
-        freeSlot(i32, f64, m.slot, m.pid);
+        freeSlot(i32, f64, m.slot, m.pid, m.epoch);
         this.#members[m.slot] = undefined;
         dropped = true;
         continue;
@@ -170,7 +170,7 @@ export class Roster {
     for (const m of this.#list) {
       const closed = Atomics.load(i32, slotWord(m.slot, T.SLOT_CLOSED)) === 1;
       if (!closed && isAlive(m.pid, m.start)) continue;
-      if (Atomics.load(i32, slotWord(m.slot, T.SLOT_EPOCH)) === m.epoch) freeSlot(i32, f64, m.slot, m.pid);
+      freeSlot(i32, f64, m.slot, m.pid, m.epoch);
       this.#members[m.slot] = undefined;
       dropped = true;
     }

@@ -52,11 +52,17 @@ export function reclaimable(i32: Int32Array, f64: Float64Array, k: number, pid: 
  * Frees slot `k` if its PID word still holds `pid`: PID -> -(own pid) (compare-exchange: one freer wins), EPOCH + 1
  * (so that a reader of the slot's words sees that they change now), every other word reset, PID = 0 last. A freer
  * killed halfway leaves a negative PID, which the next claimer frees again (reclaimable). False if another process
- * changed the slot first.
+ * changed the slot first, or when its EPOCH is no longer `epoch` (undefined: a dead freer's mark, not an occupant).
  */
-export function freeSlot(i32: Int32Array, f64: Float64Array, k: number, pid: number): boolean {
+export function freeSlot(i32: Int32Array, f64: Float64Array, k: number, pid: number, epoch: number | undefined): boolean {
   const pidWord = slotWord(k, T.SLOT_PID);
   if (Atomics.compareExchange(i32, pidWord, pid, -process.pid) !== pid) return false;
+  // The same pid may hold the slot again (its process closed a subscriber and subscribed anew): EPOCH, read with
+  // the pid that was judged, tells the occupants apart. Another occupant's slot is given back untouched.
+  if (epoch !== undefined && Atomics.load(i32, slotWord(k, T.SLOT_EPOCH)) !== epoch) {
+    Atomics.compareExchange(i32, pidWord, -process.pid, pid);
+    return false;
+  }
   Atomics.add(i32, slotWord(k, T.SLOT_EPOCH), 1);
   Atomics.store(i32, slotWord(k, T.SLOT_STATE), T.STATE_CLAIMED);
   Atomics.store(i32, slotWord(k, T.SLOT_CLOSED), 0);

@@ -99,6 +99,9 @@ export class Subscriber extends Topic {
       if (length < 0) return null;
       const taken = take(length);
       if (taken !== null) return taken;
+      // 'drop': overwritten while it was copied. Look again, within the timeout: a publisher that keeps lapping this
+      // subscriber must not hold a call with a timeout beyond it.
+      if (performance.now() >= deadline) return null;
     }
   }
 
@@ -137,6 +140,11 @@ export class Subscriber extends Topic {
         if (length < 0) return null;
         const taken = take(length, op);
         if (taken !== null) return taken;
+        // 'drop': overwritten while it was copied. A wait that finds a record settles without the event loop, so the
+        // next look comes after a turn of it (never a microtask loop), and within the timeout.
+        if (performance.now() >= deadline) return null;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (signal?.aborted) throw abortError(op, signal);
       }
     });
   }
