@@ -1,13 +1,14 @@
 // Smoke test for a foreign CPU (run by scripts/ci/emulated.sh under qemu-user, but it runs anywhere):
 // create a segment, attach, write and read back, compare IPC_STAT with the kernel's own /proc/sysvipc/shm row,
-// detach, remove; then an async receive woken through the doorbell socket by a producer in another process. Exits 0 when everything matched, 1 otherwise. Run it inside `unshare --ipc --fork`.
+// detach, remove; then an async receive woken through the doorbell socket by a producer in another process; then a
+// mailbox and a topic. Exits 0 when everything matched, 1 otherwise. Run it inside `unshare --ipc --fork`.
 //
 //   node --import tsx test/emulated/smoke.ts [--expect-target linux-arm-gnu-time64]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Channel, IPC_CREAT, IPC_EXCL, IPC_RMID, IPC_STAT, getAbi, shmat, shmctl, shmdt, shmget } from '../../lib/index.js';
+import { Channel, IPC_CREAT, IPC_EXCL, IPC_RMID, IPC_STAT, Mailbox, Topic, getAbi, shmat, shmctl, shmdt, shmget } from '../../lib/index.js';
 import { doorbellStats } from '../../lib/internal.js';
 
 const SIZE = 12_345;
@@ -107,6 +108,38 @@ check('segment gone after IPC_RMID', kernelRow(id), undefined);
     child.stdin!.end();
     lines.close();
   }
+}
+
+// The mailbox and the topic on this CPU (in this process: their cross-process paths are the channel's): lanes,
+// round robin and sender ids; one ring read by two subscribers, and 'drop' counting what a lagging one lost.
+{
+  const mailbox = Mailbox.create({ capacity: 256, senders: 2, spin: 0 });
+  const [a, b] = [Mailbox.connect(mailbox.id), Mailbox.connect(mailbox.id)];
+  for (let i = 0; i < 3; i++) {
+    a.send(Uint8Array.of(10 + i));
+    b.send(Uint8Array.of(20 + i));
+  }
+  const order: string[] = [];
+  for (let m = mailbox.tryReceive(); m !== null; m = mailbox.tryReceive()) order.push(`${m.sender}:${m.data[0]}`);
+  check('mailbox: round robin, sender ids', order.join(' '), '1:10 2:20 1:11 2:21 1:12 2:22');
+  a.close();
+  b.close();
+  mailbox.close();
+  const publisher = Topic.create({ capacity: 256, policy: 'drop', spin: 0 });
+  const [fast, slow] = [Topic.subscribe(publisher.id), Topic.subscribe(publisher.id)];
+  let received = 0;
+  for (let i = 0; i < 100; i++) {
+    publisher.publish(new Uint8Array(40).fill(i));
+    if (fast.tryReceive()?.[0] === i) received++;
+  }
+  check('topic: every message to the subscriber that keeps up', received, 100);
+  const last = slow.receive({ timeoutMs: 0 });
+  let rest = last === null ? 0 : 1;
+  while (slow.tryReceive() !== null) rest++;
+  check("topic 'drop': lost + received = published", slow.lost + rest, 100);
+  fast.close();
+  slow.close();
+  publisher.close();
 }
 
 if (failures.length) {
