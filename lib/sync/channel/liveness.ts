@@ -58,7 +58,7 @@ const LOOK_REUSE_MS = 20;
 const looks = new Map<string, { alive: boolean; at: number }>();
 
 /** isAlive, answered from a look at the same process less than LOOK_REUSE_MS ago if there is one. */
-function isAliveRecently(pid: number, start: number): boolean {
+export function isAliveRecently(pid: number, start: number): boolean {
   const key = `${pid}/${start}`;
   const now = performance.now();
   const seen = looks.get(key);

@@ -7,7 +7,7 @@
 import type { Attachment } from '../../c/index.js';
 import { Cell } from '../cell.js';
 import type { Header } from '../channel/header.js';
-import { isAlive, validStart } from '../channel/liveness.js';
+import { isAliveRecently, validStart } from '../channel/liveness.js';
 import { CELL_BELL, RECORD_ALIGN } from '../ring-layout.js';
 import * as T from './layout.js';
 import { freeSlot, slotWord } from './slots.js';
@@ -169,7 +169,7 @@ export class Roster {
     let dropped = false;
     for (const m of this.#list) {
       const closed = Atomics.load(i32, slotWord(m.slot, T.SLOT_CLOSED)) === 1;
-      if (!closed && isAlive(m.pid, m.start)) continue;
+      if (!closed && isAliveRecently(m.pid, m.start)) continue; // many members of one process: one look
       freeSlot(i32, f64, m.slot, m.pid, m.epoch);
       this.#members[m.slot] = undefined;
       dropped = true;
