@@ -3,7 +3,7 @@
 // TypeErrors that carry a `code` ('ERR_CHANNEL_*'), so that they can be told apart.
 import { stateError, type ShmError } from '../../c/index.js';
 import { MAX_TIMEOUT_MS, checkInteger, checkTimeoutMs } from '../../common/arguments.js';
-import { abortError } from '../abort.js';
+import { abortError, checkSignal } from '../abort.js';
 
 export interface TimeoutOptions {
   /** Give up after this many ms (default: no limit). 0 never blocks. */
@@ -118,5 +118,47 @@ function turnOrAbort(op: string, turn: Promise<void>, signal: AbortSignal): Prom
       signal.removeEventListener('abort', onAbort);
       resolve();
     });
+  });
+}
+
+/** What an end that receives provides to receiveInTurn. */
+export interface ReceivingEnd {
+  /** The checks before a receive (this end usable, no peeked message; sync calls: nothing pending). */
+  ready(op: string, asyncCall: boolean): void;
+  /** The next message's length now, or -1. */
+  tryNext(op: string): number;
+  /** Waits for one on the doorbell until `deadline` (performance.now() time; -1 then) or `signal`. */
+  nextAsync(deadline: number, op: string, signal: AbortSignal | undefined): Promise<number>;
+  /** Throws after a close() (which detached the ring). */
+  assertUsable(op: string): void;
+}
+
+/**
+ * An async receive of an end: the checks, the message at once if there is one and nothing is queued, else a turn in
+ * the end's `queue` and a doorbell wait; `take` takes the checked next message of `length` bytes.
+ */
+export async function receiveInTurn<T>(
+  queue: AsyncQueue,
+  end: ReceivingEnd,
+  op: string,
+  options: AsyncOptions | undefined,
+  take: (length: number, op: string) => T,
+): Promise<T | null> {
+  const timeout = checkTimeout(op, options);
+  const signal = checkSignal(op, options?.signal);
+  end.ready(op, true);
+  if (signal?.aborted) throw abortError(op, signal);
+  if (queue.pending === 0) {
+    const length = end.tryNext(op);
+    if (length >= 0) return take(length, op);
+  }
+  const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
+  return queue.run(op, signal, async () => {
+    end.ready(op, true);
+    const length = await end.nextAsync(deadline, op, signal);
+    // The wait settled a microtask ago: an abort since then has no effect (the message is taken, not lost), but a
+    // close() since then detached the ring.
+    end.assertUsable(op);
+    return length < 0 ? null : take(length, op);
   });
 }

@@ -2,8 +2,17 @@
 // peek + release, and async iteration. The checks of each call are here; the ring is the Receiver's.
 import { ShmError } from '../../c/index.js';
 import type { Header } from './header.js';
-import { AsyncQueue, busyError, checkTimeout, peekedError, sequenceError, type AsyncOptions, type TimeoutOptions } from './arguments.js';
-import { abortError, checkSignal } from '../abort.js';
+import {
+  AsyncQueue,
+  busyError,
+  checkTimeout,
+  peekedError,
+  receiveInTurn,
+  sequenceError,
+  type AsyncOptions,
+  type ReceivingEnd,
+  type TimeoutOptions,
+} from './arguments.js';
 import { receiveIterator } from './iteration.js';
 import { Channel, type EndParts } from './end.js';
 import { Receiver } from './receiver.js';
@@ -24,6 +33,13 @@ export class Consumer extends Channel {
   readonly #queue = new AsyncQueue();
   /** The length of a peek()ed message not released yet (-1: none). */
   #peekedLength = -1;
+  /** This end as receiveInTurn sees it. */
+  readonly #receiving: ReceivingEnd = {
+    ready: (op, asyncCall) => this.#ready(op, asyncCall),
+    tryNext: (op) => this.#receiver.tryNext(op),
+    nextAsync: (deadline, op, signal) => this.#receiver.nextAsync(deadline, op, signal),
+    assertUsable: (op) => this.#header.assertUsable(op),
+  };
 
   /** @internal Use Channel.open. */
   constructor(parts: EndParts) {
@@ -102,29 +118,8 @@ export class Consumer extends Channel {
     return this.#receiveAsync(op, options, (length) => this.#takeInto(target, length, op));
   }
 
-  /**
-   * The async receives: the checks, the message at once if there is one and nothing is queued, else a turn in the
-   * end's queue and a wait on the doorbell; `take` takes the checked next message of `length` bytes.
-   */
   async #receiveAsync<T>(op: string, options: AsyncOptions | undefined, take: (length: number, op: string) => T): Promise<T | null> {
-    const timeout = checkTimeout(op, options);
-    const signal = checkSignal(op, options?.signal);
-    this.#ready(op, true);
-    if (signal?.aborted) throw abortError(op, signal);
-    const receiver = this.#receiver;
-    if (this.#queue.pending === 0) {
-      const length = receiver.tryNext(op);
-      if (length >= 0) return take(length, op);
-    }
-    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
-    return this.#queue.run(op, signal, async () => {
-      this.#ready(op, true);
-      const length = await receiver.nextAsync(deadline, op, signal);
-      // The wait settled a microtask ago: an abort since then has no effect (the message is taken, not lost), but
-      // a close() since then detached the ring.
-      this.#header.assertUsable(op);
-      return length < 0 ? null : take(length, op);
-    });
+    return receiveInTurn(this.#queue, this.#receiving, op, options, take);
   }
 
   /** Copies the checked next message of `length` bytes into `target` (RangeError, message kept, if it has no room). */

@@ -1,11 +1,20 @@
 // The receiving end of a mailbox (what Mailbox.create returns), and Mailbox.connect for the senders: receive,
 // tryReceive, receiveInto, receiveAsync, receiveIntoAsync, peek + release, for await. The checks of each call are
 // here; finding the next message is the Lanes part's, waiting the channel's Waiter's.
-import { AsyncQueue, busyError, checkTimeout, peekedError, sequenceError, type AsyncOptions, type TimeoutOptions } from '../channel/arguments.js';
+import {
+  AsyncQueue,
+  busyError,
+  checkTimeout,
+  peekedError,
+  receiveInTurn,
+  sequenceError,
+  type AsyncOptions,
+  type ReceivingEnd,
+  type TimeoutOptions,
+} from '../channel/arguments.js';
 import { Waiter } from '../channel/waiter.js';
 import { receiveIterator } from '../channel/iteration.js';
 import { checkSpin } from '../../common/arguments.js';
-import { abortError, checkSignal } from '../abort.js';
 import { DEFAULT_SPIN } from '../channel/end.js';
 import * as L from '../ring-layout.js';
 import { Lanes, type Lane } from './lanes.js';
@@ -56,6 +65,13 @@ export class Mailbox {
   /** The lane and length of a peek()ed message not released yet. */
   #peeked: Lane | undefined;
   #peekedLength = -1;
+  /** This end as receiveInTurn sees it. */
+  readonly #receiving: ReceivingEnd = {
+    ready: (op, asyncCall) => this.#ready(op, asyncCall),
+    tryNext: (op) => this.#lanes.tryNext(op),
+    nextAsync: (deadline, op, signal) => this.#waiter.waitAsync(op, deadline, signal),
+    assertUsable: (op) => this.#site.assertUsable(op),
+  };
 
   /** Creates the segment and returns the receiving end; hand `mailbox.id` to the senders. */
   static create(options: MailboxCreateOptions = {}): Mailbox {
@@ -147,22 +163,8 @@ export class Mailbox {
     return this.#receiveAsync(op, options, (length) => this.#takeInto(target, length, op));
   }
 
-  async #receiveAsync<T>(op: string, options: AsyncOptions | undefined, take: (length: number, op: string) => T): Promise<T | null> {
-    const timeout = checkTimeout(op, options);
-    const signal = checkSignal(op, options?.signal);
-    this.#ready(op, true);
-    if (signal?.aborted) throw abortError(op, signal);
-    if (this.#queue.pending === 0) {
-      const length = this.#lanes.tryNext(op);
-      if (length >= 0) return take(length, op);
-    }
-    const deadline = timeout === Infinity ? Infinity : performance.now() + timeout;
-    return this.#queue.run(op, signal, async () => {
-      this.#ready(op, true);
-      const length = await this.#waiter.waitAsync(op, deadline, signal);
-      this.#site.assertUsable(op); // a close() since the wait settled detached the lanes
-      return length < 0 ? null : take(length, op);
-    });
+  #receiveAsync<T>(op: string, options: AsyncOptions | undefined, take: (length: number, op: string) => T): Promise<T | null> {
+    return receiveInTurn(this.#queue, this.#receiving, op, options, take);
   }
 
   /**
