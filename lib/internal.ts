@@ -1,6 +1,7 @@
 // The explicit internal entry: what tests and benchmarks need beyond the package's public API (lib/index.ts).
 // Nothing here is part of the published API; the package's exports map does not expose this file.
 export { readProcShm, procRowById, procRowByKey, type ProcShmRow } from './native/procfs.js';
+export { readProcSem, readProcMsg, readKernelSemLimits, type ProcSemRow, type ProcMsgRow, type KernelSemLimits } from './native/procfs.js';
 export { libc, libcHandle } from './native/libc.js';
 export { koffi } from './native/koffi.js';
 export { futexCallCounts, WAIT_SPIN, ASYNC_SLICE_MS } from './sync/futex.js';
@@ -22,3 +23,4 @@ export { doorbellStats } from './sync/doorbell/doorbell.js';
 export { SpinPolicy, MAX_PROBE_INTERVAL, MAX_SPIN_MS, PROBE_INTERVAL, SHORT_SLEEP_MS } from './sync/spin-policy.js';
 export { WordCopier, WORD_COPY_MAX } from './sync/small-copy.js';
 export { OrderedRanges, type Range } from './c/ordered-ranges.js';
+export { sysvWaitStats, MIN_POLL_MS, MAX_POLL_MS, SYNC_MIN_SLEEP_MS, SYNC_MAX_SLEEP_MS } from './sysv-wait/index.js';

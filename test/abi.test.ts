@@ -78,8 +78,22 @@ const STAT_PROGRAM = String.raw`
 #include <errno.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/sem.h>
+#include <sys/msg.h>
+
+/* No libc defines it: the caller does (semctl(2)). */
+union semun { int val; struct semid_ds *buf; unsigned short *array; struct seminfo *__buf; };
+
+/* The semaphore set and the queue this program makes; removed at exit, whatever happened before. */
+static int semid = -1, msqid = -1;
+static void remove_ipc(void) {
+  if (semid >= 0 && semctl(semid, 0, IPC_RMID) != 0) printf("error sem IPC_RMID %d\n", errno);
+  if (msqid >= 0 && msgctl(msqid, IPC_RMID, 0) != 0) printf("error msg IPC_RMID %d\n", errno);
+  fflush(stdout);
+}
 
 static void hex(const char *tag, const void *p, size_t n) {
   const unsigned char *b = p;
@@ -101,7 +115,81 @@ static void stat_line(const char *tag, int id) {
     (int)ds.shm_cpid, (int)ds.shm_lpid, (unsigned long long)ds.shm_nattch);
 }
 
+static void sem_part(void) {
+  semid = semget(IPC_PRIVATE, 3, IPC_CREAT | 0640);
+  if (semid < 0) { printf("error semget %d\n", errno); return; }
+  printf("semid=%d\n", semid);
+  fflush(stdout);
+  struct sembuf op = { 1, 2, 0 }; /* semaphore 1 += 2 */
+  if (semop(semid, &op, 1) != 0) printf("error semop %d\n", errno);
+
+  struct semid_ds ds;
+  union semun arg;
+  memset(&ds, 0xa5, sizeof ds);
+  arg.buf = &ds;
+  if (semctl(semid, 0, IPC_STAT, arg) != 0) printf("error sem IPC_STAT %d\n", errno);
+  hex("semstat", &ds, sizeof ds);
+  printf("semstat key=%d uid=%u gid=%u cuid=%u cgid=%u mode=%u seq=%u otime=%lld ctime=%lld nsems=%llu\n",
+    (int)ds.sem_perm.__key, (unsigned)ds.sem_perm.uid, (unsigned)ds.sem_perm.gid,
+    (unsigned)ds.sem_perm.cuid, (unsigned)ds.sem_perm.cgid, (unsigned)ds.sem_perm.mode,
+    (unsigned)ds.sem_perm.__seq, (long long)ds.sem_otime, (long long)ds.sem_ctime, (unsigned long long)ds.sem_nsems);
+  printf("semval value=%d\n", semctl(semid, 1, GETVAL));
+
+  static const struct { const char *tag; int cmd; } infos[] = { { "semipcinfo", IPC_INFO }, { "seminfo", SEM_INFO } };
+  for (int i = 0; i < 2; i++) {
+    struct seminfo si;
+    memset(&si, 0xa5, sizeof si);
+    arg.__buf = &si;
+    if (semctl(0, 0, infos[i].cmd, arg) < 0) printf("error %s %d\n", infos[i].tag, errno);
+    hex(infos[i].tag, &si, sizeof si);
+    printf("%s semmap=%d semmni=%d semmns=%d semmnu=%d semmsl=%d semopm=%d semume=%d semusz=%d semvmx=%d semaem=%d\n",
+      infos[i].tag, si.semmap, si.semmni, si.semmns, si.semmnu, si.semmsl, si.semopm, si.semume, si.semusz, si.semvmx, si.semaem);
+  }
+}
+
+static void msg_part(void) {
+  msqid = msgget(IPC_PRIVATE, IPC_CREAT | 0640);
+  if (msqid < 0) { printf("error msgget %d\n", errno); return; }
+  printf("msqid=%d\n", msqid);
+  fflush(stdout);
+  struct { long mtype; char mtext[16]; } m1 = { 7, "hello" }, m2 = { 9, "abc" }, got;
+  if (msgsnd(msqid, &m1, 5, 0) != 0) printf("error msgsnd %d\n", errno);
+  if (msgsnd(msqid, &m2, 3, 0) != 0) printf("error msgsnd %d\n", errno);
+
+  struct msqid_ds ds;
+  memset(&ds, 0xa5, sizeof ds);
+  if (msgctl(msqid, IPC_STAT, &ds) != 0) printf("error msg IPC_STAT %d\n", errno);
+  hex("msgstat", &ds, sizeof ds);
+  printf("msgstat key=%d uid=%u gid=%u cuid=%u cgid=%u mode=%u seq=%u stime=%lld rtime=%lld ctime=%lld cbytes=%llu qnum=%llu qbytes=%llu lspid=%d lrpid=%d\n",
+    (int)ds.msg_perm.__key, (unsigned)ds.msg_perm.uid, (unsigned)ds.msg_perm.gid,
+    (unsigned)ds.msg_perm.cuid, (unsigned)ds.msg_perm.cgid, (unsigned)ds.msg_perm.mode,
+    (unsigned)ds.msg_perm.__seq, (long long)ds.msg_stime, (long long)ds.msg_rtime, (long long)ds.msg_ctime,
+    (unsigned long long)ds.msg_cbytes, (unsigned long long)ds.msg_qnum, (unsigned long long)ds.msg_qbytes,
+    (int)ds.msg_lspid, (int)ds.msg_lrpid);
+
+  static const struct { const char *tag; int cmd; } infos[] = { { "msgipcinfo", IPC_INFO }, { "msginfo", MSG_INFO } };
+  for (int i = 0; i < 2; i++) {
+    struct msginfo mi;
+    memset(&mi, 0xa5, sizeof mi);
+    if (msgctl(0, infos[i].cmd, (struct msqid_ds *)(void *)&mi) < 0) printf("error %s %d\n", infos[i].tag, errno);
+    hex(infos[i].tag, &mi, sizeof mi);
+    printf("%s msgpool=%d msgmap=%d msgmax=%d msgmnb=%d msgmni=%d msgssz=%d msgtql=%d msgseg=%u\n",
+      infos[i].tag, mi.msgpool, mi.msgmap, mi.msgmax, mi.msgmnb, mi.msgmni, mi.msgssz, mi.msgtql, (unsigned)mi.msgseg);
+  }
+
+  /* The second message as the kernel hands it back: mtype (a long) at 0, the text right after it. */
+  memset(&got, 0xa5, sizeof got);
+  ssize_t n = msgrcv(msqid, &got, sizeof got.mtext, 9, IPC_NOWAIT);
+  if (n < 0) printf("error msgrcv %d\n", errno);
+  hex("msgbuf", &got, sizeof(long) + (n > 0 ? (size_t)n : 0));
+  printf("msgbuf mtype=%ld size=%zd long=%zu\n", got.mtype, n, sizeof(long));
+}
+
 int main(void) {
+  atexit(remove_ipc);
+  sem_part();
+  msg_part();
+
   int id = shmget(IPC_PRIVATE, 12345, IPC_CREAT | 0640);
   if (id < 0) { printf("error shmget %d\n", errno); return 1; }
   printf("shmid=%d\n", id);
@@ -137,20 +225,30 @@ int main(void) {
 
 describe('decoding a real kernel answer (host cc, host kernel)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'abi-kernel-'));
-  let created: number | undefined;
+  /** What the program made, by ipcs/ipcrm letter: m (the segment), s (the semaphore set), q (the queue). */
+  const created: { m?: number; s?: number; q?: number } = {};
+  const listed = (kind: 'm' | 's' | 'q', id: number) =>
+    execFileSync('ipcs', [`-${kind}`])
+      .toString()
+      .split('\n')
+      .some((l) => l.split(/\s+/)[1] === String(id));
 
   afterAll(() => {
-    // The program removes its segment itself; this is the safety net.
-    if (created !== undefined) {
-      try {
-        execFileSync('ipcrm', ['-m', String(created)], { stdio: 'ignore' });
-      } catch {
-        /* already gone, as expected */
+    // The program removes its segment, set and queue itself (at exit, also after an error); this is the safety net.
+    try {
+      for (const kind of ['m', 's', 'q'] as const) {
+        const id = created[kind];
+        if (id === undefined) continue;
+        try {
+          execFileSync('ipcrm', [`-${kind}`, String(id)], { stdio: 'ignore' });
+        } catch {
+          /* already gone, as expected */
+        }
+        expect(listed(kind, id), `ipcs -${kind} still lists ${id}`).toBe(false);
       }
-      const left = execFileSync('ipcs', ['-m']).toString();
-      expect(left.split('\n').some((l) => l.split(/\s+/)[1] === String(created))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    rmSync(dir, { recursive: true, force: true });
   });
 
   // The program's output, compiled and run once for the tests below.
@@ -163,8 +261,14 @@ describe('decoding a real kernel answer (host cc, host kernel)', () => {
     writeFileSync(src, STAT_PROGRAM);
     execFileSync(hostCc(ctx), [...configOf(name).flags, '-O0', '-o', bin, src]);
     output = execFileSync(bin).toString();
-    const id = /^shmid=(\d+)$/m.exec(output);
-    if (id) created = Number(id[1]);
+    for (const [kind, name] of [
+      ['m', 'shmid'],
+      ['s', 'semid'],
+      ['q', 'msqid'],
+    ] as const) {
+      const id = new RegExp(`^${name}=(\\d+)$`, 'm').exec(output);
+      if (id) created[kind] = Number(id[1]);
+    }
     return output;
   };
   const recordOf = (out: string, tag: string) => {
@@ -249,17 +353,109 @@ describe('decoding a real kernel answer (host cc, host kernel)', () => {
     });
 
     // The process has exited: its segment (marked removed) must be gone.
-    const left = execFileSync('ipcs', ['-m']).toString();
-    expect(left.split('\n').some((l) => l.split(/\s+/)[1] === String(created))).toBe(false);
+    expect(created.m).toBeTypeOf('number');
+    expect(listed('m', created.m!)).toBe(false);
   }, 60_000);
 
-  it('IPC_STAT times decode to the time of the attach, and 0 for no detach yet', (ctx) => {
+  it('semctl IPC_STAT / IPC_INFO / SEM_INFO and msgctl IPC_STAT / IPC_INFO / MSG_INFO bytes decode to what C printed', (ctx) => {
+    const abi = getAbi(hostTarget());
+    const out = runProgram(ctx);
+    expect(out).not.toMatch(/^error/m);
+    const env = Object.fromEntries(
+      /^pid=.*$/m
+        .exec(out)![0]
+        .split(' ')
+        .map((kv) => kv.split('=') as [string, string]),
+    );
+    const num = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)]));
+    const permOf = (v: Record<string, number>) => ({ key: v.key, uid: v.uid, gid: v.gid, cuid: v.cuid, cgid: v.cgid, mode: v.mode, seq: v.seq });
+
+    // A set of 3, one semop (semaphore 1 += 2).
+    const sem = recordOf(out, 'semstat');
+    expect(sem.bytes.length).toBe(abi.sizeof.semidDs);
+    const sv = num(sem.values);
+    const semDs = abi.decodeSemidDs(sem.bytes);
+    expect(semDs).toEqual({ perm: permOf(sv), otime: sv.otime, ctime: sv.ctime, nsems: sv.nsems });
+    expect(semDs.nsems).toBe(3);
+    expect(semDs.perm.mode & 0o777).toBe(0o640);
+    expect(semDs.perm.uid).toBe(Number(env.uid));
+    expect(semDs.perm.cgid).toBe(Number(env.gid));
+    expect(semDs.perm.key).toBe(abi.constants.IPC_PRIVATE);
+    expect(/^semval value=(\d+)$/m.exec(out)?.[1]).toBe('2');
+
+    // The limits (IPC_INFO) are /proc/sys/kernel/sem: SEMMSL SEMMNS SEMOPM SEMMNI; SEM_INFO adds what is in use.
+    const [semmsl, semmns, semopm, semmni] = readFileSync('/proc/sys/kernel/sem', 'utf8').trim().split(/\s+/).map(Number);
+    for (const tag of ['semipcinfo', 'seminfo']) {
+      const { bytes, values } = recordOf(out, tag);
+      expect(bytes.length).toBe(abi.sizeof.seminfo);
+      const info = abi.decodeSeminfo(bytes);
+      expect(info).toEqual(num(values));
+      expect(info).toMatchObject({ semmsl, semmns, semopm, semmni, semvmx: abi.constants.SEMVMX });
+    }
+    const semInUse = abi.decodeSeminfo(recordOf(out, 'seminfo').bytes);
+    expect(semInUse.semusz).toBeGreaterThanOrEqual(1); // sets
+    expect(semInUse.semaem).toBeGreaterThanOrEqual(3); // semaphores
+
+    // A queue with two messages: 5 + 3 bytes.
+    const msg = recordOf(out, 'msgstat');
+    expect(msg.bytes.length).toBe(abi.sizeof.msqidDs);
+    const mv = num(msg.values);
+    const msqDs = abi.decodeMsqidDs(msg.bytes);
+    expect(msqDs).toEqual({
+      perm: permOf(mv),
+      stime: mv.stime,
+      rtime: mv.rtime,
+      ctime: mv.ctime,
+      cbytes: mv.cbytes,
+      qnum: mv.qnum,
+      qbytes: mv.qbytes,
+      lspid: mv.lspid,
+      lrpid: mv.lrpid,
+    });
+    const msgmnb = Number(readFileSync('/proc/sys/kernel/msgmnb', 'utf8'));
+    expect(msqDs).toMatchObject({ cbytes: 8, qnum: 2, qbytes: msgmnb, lspid: Number(env.pid), lrpid: 0 });
+    expect(msqDs.perm.mode & 0o777).toBe(0o640);
+
+    const limits = {
+      msgmax: Number(readFileSync('/proc/sys/kernel/msgmax', 'utf8')),
+      msgmnb,
+      msgmni: Number(readFileSync('/proc/sys/kernel/msgmni', 'utf8')),
+    };
+    for (const tag of ['msgipcinfo', 'msginfo']) {
+      const { bytes, values } = recordOf(out, tag);
+      expect(bytes.length).toBe(abi.sizeof.msginfo);
+      const info = abi.decodeMsginfo(bytes);
+      expect(info).toEqual(num(values));
+      expect(info).toMatchObject(limits);
+    }
+    const msgInUse = abi.decodeMsginfo(recordOf(out, 'msginfo').bytes);
+    expect(msgInUse.msgpool).toBeGreaterThanOrEqual(1); // queues
+    expect(msgInUse.msgmap).toBeGreaterThanOrEqual(2); // messages
+    expect(msgInUse.msgtql).toBeGreaterThanOrEqual(8); // bytes
+
+    // msgrcv's buffer: mtype at 0 (a long), the text at sizeof(long).
+    const buf = recordOf(out, 'msgbuf');
+    expect(Number(buf.values.long)).toBe(abi.sizeof.long);
+    expect(abi.readMsgType(buf.bytes)).toBe(9);
+    expect(Buffer.from(buf.bytes.subarray(abi.sizeof.long)).toString()).toBe('abc');
+    const mine = new Uint8Array(abi.sizeof.long + 3);
+    abi.writeMsgType(mine, 9);
+    mine.set(Buffer.from('abc'), abi.sizeof.long);
+    expect(mine).toEqual(buf.bytes);
+
+    // The process has exited: its set and queue must be gone.
+    expect([created.s, created.q].map((id) => typeof id)).toEqual(['number', 'number']);
+    expect(listed('s', created.s!)).toBe(false);
+    expect(listed('q', created.q!)).toBe(false);
+  }, 60_000);
+
+  it('IPC_STAT times decode to the time of the attach / semop / msgsnd, and 0 for no detach / msgrcv yet', (ctx) => {
     const abi = getAbi(hostTarget());
     if (abi.pointerSize === 4) {
       skipIfEmulated(
         ctx,
         "qemu-user (7.2) writes only the low words of the 32-bit kernel struct's times and leaves shm_atime_high, " +
-          'shm_dtime_high and shm_ctime_high (its "__unused" words) as the caller\'s buffer had them (0xa5a5a5a5 here), ' +
+          'shm_dtime_high and shm_ctime_high (its "__unused" words; the same for semid_ds and msqid_ds) as the caller\'s buffer had them (0xa5a5a5a5 here), ' +
           'which glibc combines into the times; the kernel writes them (the library zeroes its buffer, so it is not affected)',
       );
     }
@@ -276,6 +472,15 @@ describe('decoding a real kernel answer (host cc, host kernel)', () => {
       expect(Math.abs(ds.ctime - Number(env.now))).toBeLessThan(120);
       expect(ds.dtime).toBe(0);
     }
+    // semop and msgsnd happened, msgrcv not yet (IPC_STAT came first): 0 is "never".
+    const now = Number(env.now);
+    const sem = abi.decodeSemidDs(recordOf(out, 'semstat').bytes);
+    expect(Math.abs(sem.otime - now)).toBeLessThan(120);
+    expect(Math.abs(sem.ctime - now)).toBeLessThan(120);
+    const msg = abi.decodeMsqidDs(recordOf(out, 'msgstat').bytes);
+    expect(Math.abs(msg.stime - now)).toBeLessThan(120);
+    expect(Math.abs(msg.ctime - now)).toBeLessThan(120);
+    expect(msg.rtime).toBe(0);
   }, 60_000);
 
   it('IPC_INFO shmmax decodes exactly: beyond 2^53 on 64-bit kernels (clamped to INT_MAX for a 32-bit process)', (ctx) => {
@@ -443,7 +648,8 @@ describe.each(ALL)('target %s', (name) => {
   it('has a consistent, sane layout', () => {
     expect(d.target).toBe(name);
     expect(name).toBe(`linux-${d.arch}-${d.libc === 'glibc' ? 'gnu' : 'musl'}${name.endsWith('-time64') ? '-time64' : ''}`);
-    for (const [sname, s] of Object.entries({ ...d.structs, ...d.kernelStructs })) checkLayout(name, sname, s);
+    // union semun's members all start at 0 (checked in its own test).
+    for (const [sname, s] of Object.entries({ ...d.structs, ...d.kernelStructs })) if (sname !== 'semun') checkLayout(name, sname, s);
     const ipc = d.structs.ipc_perm.fields;
     const ds = d.structs.shmid_ds.fields;
     expect(Object.keys(ipc).sort()).toEqual(['cgid', 'cuid', 'gid', 'key', 'mode', 'seq', 'uid']);
@@ -466,7 +672,62 @@ describe.each(ALL)('target %s', (name) => {
       sockaddrUn: d.structs.sockaddr_un.size,
       futexWaitv: d.kernelStructs.futex_waitv.size,
       kernelTimespec: d.kernelStructs.__kernel_timespec.size,
+      semidDs: d.structs.semid_ds.size,
+      msqidDs: d.structs.msqid_ds.size,
+      seminfo: d.structs.seminfo.size,
+      msginfo: d.structs.msginfo.size,
+      sembuf: d.structs.sembuf.size,
+      semun: d.structs.semun.size,
     });
+  });
+
+  it('semaphore and queue structs have the shapes semop(2), semctl(2) and msgctl(2) use', () => {
+    // union semun is one pointer, passed by value, with int val at byte 0.
+    expect(d.structs.semun).toEqual({
+      size: d.pointerSize,
+      align: d.pointerSize,
+      fields: {
+        val: { offset: 0, size: 4, signed: true },
+        buf: { offset: 0, size: d.pointerSize, signed: false },
+        array: { offset: 0, size: d.pointerSize, signed: false },
+      },
+    });
+    expect(d.structs.sembuf).toEqual({
+      size: 6,
+      fields: {
+        sem_num: { offset: 0, size: 2, signed: false },
+        sem_op: { offset: 2, size: 2, signed: true },
+        sem_flg: { offset: 4, size: 2, signed: true },
+      },
+    });
+    // seminfo: 10 ints; msginfo: 7 ints and an unsigned short.
+    expect(d.structs.seminfo.size).toBe(40);
+    expect(Object.values(d.structs.seminfo.fields).map((f) => `${f.offset}/${f.size}/${f.signed}`)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `${4 * i}/4/true`),
+    );
+    expect(d.structs.msginfo.size).toBe(32);
+    expect(d.structs.msginfo.fields.msgseg).toEqual({ offset: 28, size: 2, signed: false });
+    const sem = d.structs.semid_ds.fields;
+    const msq = d.structs.msqid_ds.fields;
+    expect(sem.sem_perm).toEqual({ offset: 0, size: d.structs.ipc_perm.size, signed: null });
+    expect(msq.msg_perm).toEqual({ offset: 0, size: d.structs.ipc_perm.size, signed: null });
+    for (const f of ['msg_cbytes', 'msg_qnum', 'msg_qbytes'] as const) expect(msq[f], `${name} ${f}`).toMatchObject({ size: d.sizeofLong, signed: false });
+    for (const f of ['msg_lspid', 'msg_lrpid'] as const) expect(msq[f]).toMatchObject({ size: 4, signed: true });
+    for (const f of ['sem_otime', 'sem_ctime']) expect(sem[f].size).toBe(d.sizeofTimeT);
+    for (const f of ['msg_stime', 'msg_rtime', 'msg_ctime']) expect(msq[f].size).toBe(d.sizeofTimeT);
+    // Every 4-byte time (legacy 32-bit) has its high word; a *_high word beside an 8-byte time is one of x86-64's
+    // or mips64's reserved words, with a note (the decoders ignore it).
+    for (const [ds, times] of [
+      [d.structs.shmid_ds.fields, ['shm_atime', 'shm_dtime', 'shm_ctime']],
+      [sem, ['sem_otime', 'sem_ctime']],
+      [msq, ['msg_stime', 'msg_rtime', 'msg_ctime']],
+    ] as const) {
+      for (const t of times) {
+        const high = ds[`${t}_high`];
+        if (ds[t].size === 4) expect(high, `${name} ${t}_high`).toMatchObject({ size: 4, signed: false });
+        else if (high) expect(d.notes.join('\n')).toContain(`${t}_high: 8 bytes at offset ${high.offset} beside the 8-byte ${t}`);
+      }
+    }
   });
 
   it('sockaddr_un, futex_waitv and __kernel_timespec have the layouts bind(2) and futex_waitv(2) read', () => {
@@ -545,6 +806,61 @@ describe.each(ALL)('target %s', (name) => {
     ]) {
       expect(abi.constants[c], `${name} ${c}`).toBeTypeOf('number');
     }
+    for (const c of [
+      'SEM_UNDO',
+      'GETPID',
+      'GETVAL',
+      'GETALL',
+      'GETNCNT',
+      'GETZCNT',
+      'SETVAL',
+      'SETALL',
+      'SEM_STAT',
+      'SEM_INFO',
+      'SEM_STAT_ANY',
+      'MSG_NOERROR',
+      'MSG_EXCEPT',
+      'MSG_COPY',
+      'MSG_STAT',
+      'MSG_INFO',
+      'MSG_STAT_ANY',
+      'SEMVMX',
+      'SEMMSL',
+      'SEMOPM',
+      'SEMMNI',
+      'SEMAEM',
+      'MSGMAX',
+      'MSGMNB',
+      'MSGMNI',
+    ]) {
+      expect(abi.constants[c], `${name} ${c}`).toBeTypeOf('number');
+    }
+    // Linux's numbers, the same on every target here (no 32-bit time64 musl, whose *_STAT carry IPC_STAT's 0x100).
+    expect(abi.constants).toMatchObject({
+      SEM_UNDO: 0x1000,
+      GETPID: 11,
+      GETVAL: 12,
+      GETALL: 13,
+      GETNCNT: 14,
+      GETZCNT: 15,
+      SETVAL: 16,
+      SETALL: 17,
+      SEM_STAT: 18,
+      SEM_INFO: 19,
+      SEM_STAT_ANY: 20,
+      MSG_NOERROR: 0o10000,
+      MSG_EXCEPT: 0o20000,
+      MSG_COPY: 0o40000,
+      MSG_STAT: 11,
+      MSG_INFO: 12,
+      MSG_STAT_ANY: 13,
+      SEMVMX: 32767,
+    });
+    // The SEM*/MSG* limits are in <linux/sem.h> / <linux/msg.h> only.
+    expect(d.fromKernelHeaders.constants).toEqual(expect.arrayContaining(['SEMVMX', 'SEMMSL', 'SEMOPM', 'SEMMNI', 'SEMAEM', 'MSGMAX', 'MSGMNB', 'MSGMNI']));
+    for (const s of ['semget', 'semop', 'semtimedop', 'semctl', 'msgget', 'msgsnd', 'msgrcv', 'msgctl'] as const) {
+      expect(abi.symbols[s], `${name} ${s}`).toMatch(new RegExp(`^(__)?${s}`));
+    }
     expect('SHMLBA_PAGES' in abi.constants !== 'SHMLBA_BYTES' in abi.constants).toBe(true);
     expect(abi.constants.SHM_HUGE_2MB).toBe(21 << abi.constants.SHM_HUGE_SHIFT);
     for (const e of ['EPERM', 'ENOENT', 'EINTR', 'EAGAIN', 'ENOMEM', 'EACCES', 'EEXIST', 'EINVAL', 'ENOSPC', 'ENOSYS', 'EIDRM', 'ETIMEDOUT', 'EOVERFLOW']) {
@@ -577,6 +893,26 @@ describe.each(ALL)('target %s', (name) => {
     for (const [f, l] of Object.entries(d.structs.ipc_perm.fields)) expect(l.offset, `${name} ${f}`).toBe(k.fields[f].offset);
     expect(d.structs.shmid_ds.size).toBe(d.kernelStructs.shmid64_ds.size);
     for (const [f, l] of Object.entries(d.structs.shmid_ds.fields)) expect(l).toEqual(d.kernelStructs.shmid64_ds.fields[f]);
+  });
+
+  it('on 64-bit, semid_ds and msqid_ds are the kernel semid64_ds / msqid64_ds (reserved words aside; musl sem_nsems noted)', () => {
+    if (d.pointerSize !== 8) return;
+    for (const [l, k] of [
+      [d.structs.semid_ds, d.kernelStructs.semid64_ds],
+      [d.structs.msqid_ds, d.kernelStructs.msqid64_ds],
+    ] as const) {
+      expect(l.size).toBe(k.size);
+      for (const [f, kl] of Object.entries(k.fields)) {
+        if (name === 'linux-x64-musl' && f === 'sem_nsems') {
+          expect(l.fields[f]).toEqual({ ...kl, size: 2 });
+          expect(d.notes.join('\n')).toMatch(/semid_ds\.sem_nsems: libc reads 2 bytes at offset 80, the kernel writes 8/);
+        } else {
+          expect(l.fields[f], `${name} ${f}`).toEqual(kl);
+        }
+      }
+      // What libc has beyond the kernel's fields are its names for the kernel's reserved words.
+      for (const f of Object.keys(l.fields).filter((f) => !(f in k.fields))) expect(f, name).toMatch(/_high$/);
+    }
   });
 
   it('has a generated header naming the compiler and headers', () => {
@@ -651,6 +987,85 @@ describe('known traps', () => {
       expect(t64.structs.ipc_perm).toEqual(legacy.structs.ipc_perm);
     }
     for (const t of ALL.filter((t) => targets[t].pointerSize === 8)) expect(targets[t].symbols.shmctl, t).toBe('shmctl');
+  });
+
+  it('semid_ds / msqid_ds: size and the offsets (size) of the times, counts and pids, per target', () => {
+    // docs/design/semaphores-and-queues.md section 1, "Layouts to expect"; t = time, h = its *_high word.
+    const at = (s: StructLayout, f: string) => (s.fields[f] ? `${s.fields[f].offset}(${s.fields[f].size})` : '-');
+    const semOf = (t: string) => {
+      const s = targets[t].structs.semid_ds;
+      return `${s.size}: ${['sem_otime', 'sem_otime_high', 'sem_ctime', 'sem_ctime_high', 'sem_nsems'].map((f) => at(s, f)).join(' ')}`;
+    };
+    const msqOf = (t: string) => {
+      const s = targets[t].structs.msqid_ds;
+      const fields = ['msg_stime', 'msg_stime_high', 'msg_rtime', 'msg_rtime_high', 'msg_ctime', 'msg_ctime_high'];
+      return `${s.size}: ${[...fields, 'msg_cbytes', 'msg_qnum', 'msg_qbytes', 'msg_lspid', 'msg_lrpid'].map((f) => at(s, f)).join(' ')}`;
+    };
+    const generic64 = { sem: '88: 48(8) - 56(8) - 64(8)', msq: '120: 48(8) - 56(8) - 64(8) - 72(8) 80(8) 88(8) 96(4) 100(4)' };
+    const legacy32 = { sem: '64: 36(4) 40(4) 44(4) 48(4) 52(4)', msq: '88: 36(4) 40(4) 44(4) 48(4) 52(4) 56(4) 60(4) 64(4) 68(4) 72(4) 76(4)' };
+    const expected: Record<string, { sem: string; msq: string }> = {
+      // x86-64 keeps a reserved word after each semaphore time; glibc names them __sem_*time_high.
+      'linux-x64-gnu': { sem: '104: 48(8) 56(8) 64(8) 72(8) 80(8)', msq: generic64.msq },
+      // musl: unsigned short sem_nsems + pad.
+      'linux-x64-musl': { sem: '104: 48(8) - 64(8) - 80(2)', msq: generic64.msq },
+      'linux-arm64-gnu': generic64,
+      'linux-riscv64-gnu': generic64,
+      'linux-loong64-gnu': generic64,
+      'linux-ppc64-gnu': generic64,
+      'linux-s390x-gnu': generic64,
+      // mips64 glibc names the trailing reserved words __sem_*time_high.
+      'linux-mips64el-gnu': { sem: '88: 48(8) 72(8) 56(8) 80(8) 64(8)', msq: generic64.msq },
+      'linux-ia32-gnu': legacy32,
+      'linux-arm-gnu': legacy32,
+      'linux-ia32-gnu-time64': { sem: '64: 36(8) - 44(8) - 52(4)', msq: '88: 36(8) - 44(8) - 52(8) - 60(4) 64(4) 68(4) 72(4) 76(4)' },
+      'linux-arm-gnu-time64': { sem: '72: 40(8) - 48(8) - 56(4)', msq: '96: 40(8) - 48(8) - 56(8) - 64(4) 68(4) 72(4) 76(4) 80(4)' },
+    };
+    expect(Object.keys(expected).sort()).toEqual(ALL);
+    for (const t of ALL) expect({ sem: semOf(t), msq: msqOf(t) }, t).toEqual(expected[t]);
+  });
+
+  it('x86-64 glibc and mips64 glibc: the reserved words named __sem_*time_high are recorded, noted and ignored', () => {
+    for (const t of ['linux-x64-gnu', 'linux-mips64el-gnu']) {
+      const abi = getAbi(t);
+      const f = abi.description.structs.semid_ds.fields;
+      expect(abi.description.notes.join('\n'), t).toMatch(/semid_ds\.sem_otime_high: 8 bytes .* not a high half: the decoders ignore it/);
+      const bytes = new Uint8Array(abi.sizeof.semidDs);
+      const v = new DataView(bytes.buffer);
+      v.setBigInt64(f.sem_otime.offset, 1_700_000_000n, true);
+      v.setBigInt64(f.sem_ctime.offset, 1_600_000_000n, true);
+      v.setBigUint64(f.sem_otime_high.offset, 0xa5a5a5a5a5a5a5a5n, true);
+      v.setBigUint64(f.sem_ctime_high.offset, 1n, true);
+      v.setBigUint64(f.sem_nsems.offset, 3n, true);
+      expect(abi.decodeSemidDs(bytes), t).toMatchObject({ otime: 1_700_000_000, ctime: 1_600_000_000, nsems: 3 });
+    }
+  });
+
+  it('musl has no MSG_COPY: it comes from <linux/msg.h>, and says so; glibc has it', () => {
+    expect(targets['linux-x64-musl'].fromKernelHeaders.constants).toContain('MSG_COPY');
+    for (const t of ALL.filter((t) => targets[t].libc === 'glibc')) expect(targets[t].fromKernelHeaders.constants, t).not.toContain('MSG_COPY');
+    expect(targets['linux-x64-musl'].constants.MSG_COPY).toBe(targets['linux-x64-gnu'].constants.MSG_COPY);
+  });
+
+  it('32-bit glibc time64 binds __semctl64, __semtimedop64, __msgctl64; the legacy layout and 64-bit targets the plain names', () => {
+    const plain = { semget: 'semget', semop: 'semop', msgget: 'msgget', msgsnd: 'msgsnd', msgrcv: 'msgrcv' };
+    for (const base of ['linux-arm-gnu', 'linux-ia32-gnu']) {
+      expect(targets[base].symbols).toMatchObject({ ...plain, semctl: 'semctl', semtimedop: 'semtimedop', msgctl: 'msgctl' });
+      expect(targets[`${base}-time64`].symbols).toMatchObject({ ...plain, semctl: '__semctl64', semtimedop: '__semtimedop64', msgctl: '__msgctl64' });
+      expect(targets[`${base}-time64`].notes.join('\n')).toMatch(/semid_ds: the libc layout .* __semctl64 converts/);
+    }
+    for (const t of ALL.filter((t) => targets[t].pointerSize === 8)) {
+      expect(targets[t].symbols, t).toMatchObject({ ...plain, semctl: 'semctl', semtimedop: 'semtimedop', msgctl: 'msgctl' });
+    }
+  });
+
+  it("s390x (big-endian 64-bit): SETVAL's union semun puts val in the high half of the register", () => {
+    const s390 = getAbi('linux-s390x-gnu');
+    expect(s390.semunValue(5)).toBe(5n << 32n);
+    // The bytes of that 64-bit integer in s390x order: val (big-endian int) at offset 0.
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setBigInt64(0, s390.semunValue(-2) as bigint, false);
+    expect(new DataView(bytes.buffer).getInt32(0, false)).toBe(-2);
+    for (const t of ALL.filter((t) => t !== 'linux-s390x-gnu')) expect(getAbi(t).semunValue(5), t).toBe(5);
   });
 
   it('s390x: seq is taken at the offset the kernel writes (26), with the reason recorded', () => {
@@ -748,6 +1163,41 @@ describe('codec details', () => {
     expect(bytes.filter((b) => b !== 0).length).toBe(4); // 0x03e8 and 0x0180
     expect(() => abi.encodeShmidDs({ perm: { uid: -1 } })).toThrow(RangeError);
     expect(() => abi.encodeShmidDs({ perm: { gid: 2 ** 32 } })).toThrow(RangeError);
+  });
+
+  it('encodes semctl IPC_SET buffers with only uid, gid, mode, and msgctl IPC_SET buffers with all four of uid, gid, mode, qbytes', () => {
+    for (const t of ['linux-x64-gnu', 'linux-s390x-gnu', 'linux-ia32-gnu']) {
+      const abi = getAbi(t);
+      const perm = abi.description.structs.ipc_perm.fields;
+      const sem = abi.encodeSemidDs({ perm: { gid: 7 } });
+      expect(sem.length).toBe(abi.sizeof.semidDs);
+      expect(abi.decodeSemidDs(sem)).toEqual({ perm: { key: 0, uid: 0, gid: 7, cuid: 0, cgid: 0, mode: 0, seq: 0 }, otime: 0, ctime: 0, nsems: 0 });
+      expect(() => abi.encodeSemidDs({ perm: { mode: -1 } })).toThrow(RangeError);
+
+      const msq = abi.encodeMsqidDs({ perm: { uid: 1000, gid: 100, mode: 0o600 }, qbytes: 65536 });
+      expect(msq.length).toBe(abi.sizeof.msqidDs);
+      const back = abi.decodeMsqidDs(msq);
+      expect(back).toMatchObject({ perm: { uid: 1000, gid: 100, mode: 0o600 }, qbytes: 65536, cbytes: 0, qnum: 0, stime: 0 });
+      expect(new DataView(msq.buffer).getUint32(abi.description.structs.msqid_ds.fields.msg_perm.offset + perm.uid.offset, abi.littleEndian)).toBe(1000);
+      // A missing part would be written as 0 by the kernel: the encoder wants all four.
+      expect(() => abi.encodeMsqidDs({ perm: { uid: 1, gid: 1 }, qbytes: 1 } as never)).toThrow(TypeError);
+      expect(() => abi.encodeMsqidDs({ perm: { uid: 1, gid: 1, mode: 0 } } as never)).toThrow(TypeError);
+      expect(() => abi.encodeMsqidDs({ perm: { uid: 1, gid: 1, mode: 0 }, qbytes: -1 })).toThrow(RangeError);
+      expect(() => abi.encodeMsqidDs({ perm: { uid: 1, gid: 1, mode: 0 }, qbytes: 2 ** (8 * abi.sizeof.long) })).toThrow(RangeError);
+    }
+  });
+
+  it('throws a RangeError rather than rounding huge queue counts', () => {
+    const abi = getAbi('linux-x64-gnu');
+    const f = abi.description.structs.msqid_ds.fields;
+    for (const name of ['msg_cbytes', 'msg_qnum', 'msg_qbytes']) {
+      const bytes = new Uint8Array(abi.sizeof.msqidDs);
+      new DataView(bytes.buffer).setBigUint64(f[name].offset, 2n ** 60n, true);
+      expect(() => abi.decodeMsqidDs(bytes), name).toThrow(RangeError);
+    }
+    expect(() => abi.decodeSemidDs(new Uint8Array(abi.sizeof.semidDs - 1))).toThrow(RangeError);
+    expect(() => abi.decodeSeminfo(new Uint8Array(39))).toThrow(RangeError);
+    expect(() => abi.decodeMsginfo(new Uint8Array(31))).toThrow(RangeError);
   });
 
   it('encodes sockaddr_un with sun_family in the target byte order, of exactly the path length', () => {

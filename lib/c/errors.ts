@@ -3,7 +3,16 @@
 // and says what to do where we can tell.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { libc } from '../native/libc.js';
-import { procRowById, procRowByKey, readKernelTunable } from '../native/procfs.js';
+import {
+  procMsgRowById,
+  procMsgRowByKey,
+  procRowById,
+  procRowByKey,
+  procSemRowById,
+  procSemRowByKey,
+  readKernelSemLimits,
+  readKernelTunable,
+} from '../native/procfs.js';
 import { hexKey, octalMode } from '../common/format.js';
 
 export interface ShmErrorFields {
@@ -16,6 +25,10 @@ export interface ShmErrorFields {
   cause?: unknown;
   key?: number;
   shmid?: number;
+  /** The semaphore set a call was about (semget, semop, semtimedop, semctl). */
+  semid?: number;
+  /** The message queue a call was about (msgget, msgsnd, msgrcv, msgctl). */
+  msqid?: number;
   path?: string;
 }
 
@@ -32,6 +45,8 @@ export class ShmError extends Error {
   declare readonly operation?: string;
   declare readonly key?: number;
   declare readonly shmid?: number;
+  declare readonly semid?: number;
+  declare readonly msqid?: number;
   declare readonly path?: string;
 
   constructor(message: string, fields: ShmErrorFields) {
@@ -43,6 +58,8 @@ export class ShmError extends Error {
     if (fields.operation !== undefined) this.operation = fields.operation;
     if (fields.key !== undefined) this.key = fields.key;
     if (fields.shmid !== undefined) this.shmid = fields.shmid;
+    if (fields.semid !== undefined) this.semid = fields.semid;
+    if (fields.msqid !== undefined) this.msqid = fields.msqid;
     if (fields.path !== undefined) this.path = fields.path;
   }
 }
@@ -56,6 +73,21 @@ export interface CallContext {
   call: string;
   key?: number;
   shmid?: number;
+  /** semget, semop, semtimedop, semctl. */
+  semid?: number;
+  /** msgget, msgsnd, msgrcv, msgctl. */
+  msqid?: number;
+  /** semget's nsems. */
+  nsems?: number;
+  /** semctl's semnum. */
+  semnum?: number;
+  /** semop: the number of operations; the largest sem_num. */
+  nsops?: number;
+  maxSemNum?: number;
+  /** msgrcv's msgtyp (a MSG_COPY index with MSG_COPY). */
+  msgtyp?: number | bigint;
+  /** The call was a wait that had already seen the object (a removal is then EIDRM, not EINVAL). */
+  waited?: boolean;
   size?: number;
   path?: string;
   flags?: number;
@@ -77,6 +109,8 @@ export function errnoError(context: CallContext, errnoValue = libc().errno()): S
     operation: context.operation ?? context.syscall,
     key: context.key,
     shmid: context.shmid,
+    semid: context.semid,
+    msqid: context.msqid,
     path: context.path,
   });
 }
@@ -85,7 +119,12 @@ export function errnoError(context: CallContext, errnoValue = libc().errno()): S
  * An error the library raises without a failed C call: an errno-style code (EPIPE, EPROTO, ETIMEDOUT, ...) or
  * ERR_SHM_* (a detached attachment, a closed channel end). `operation` is the API call that raised it.
  */
-export function stateError(code: string, operation: string, message: string, extra: { shmid?: number; key?: number; cause?: unknown } = {}): ShmError {
+export function stateError(
+  code: string,
+  operation: string,
+  message: string,
+  extra: { shmid?: number; semid?: number; msqid?: number; key?: number; cause?: unknown } = {},
+): ShmError {
   const errnoValue = code.startsWith('E') ? libc().abi.errno[code] : undefined;
   return new ShmError(`${code}: ${message}`, { code, errno: errnoValue, operation, ...extra });
 }
@@ -235,6 +274,206 @@ function adviceFor(code: string, ctx: CallContext): string | undefined {
     case 'shmctl:ENOMEM':
       return 'SHM_LOCK: the segment is larger than the RLIMIT_MEMLOCK of this process (ulimit -l)';
     default:
+      return semAdvice(code, ctx) ?? msgAdvice(code, ctx);
+  }
+}
+
+// Semaphores and message queues. /proc/sysvipc/{sem,msg} tell the facts of an object to every process (IPC_STAT
+// needs read permission); /proc/sys/kernel the limits.
+
+function semByKey(key: number | undefined) {
+  return key === undefined || key === 0 ? undefined : procSemRowByKey(key);
+}
+
+function semById(semid: number | undefined) {
+  return semid === undefined ? undefined : procSemRowById(semid);
+}
+
+function msgByKey(key: number | undefined) {
+  return key === undefined || key === 0 ? undefined : procMsgRowByKey(key);
+}
+
+function msgById(msqid: number | undefined) {
+  return msqid === undefined ? undefined : procMsgRowById(msqid);
+}
+
+function ownerOf(row: { mode: number; uid: number; gid: number }): string {
+  return describeOwner({ perms: row.mode, uid: row.uid, gid: row.gid });
+}
+
+function semAdvice(code: string, ctx: CallContext): string | undefined {
+  const key = ctx.key !== undefined ? hexKey(ctx.key) : undefined;
+  const set = `semaphore set ${ctx.semid}`;
+  const waitCall = ctx.syscall === 'semop' || ctx.syscall === 'semtimedop';
+  switch (`${waitCall ? 'semop' : ctx.syscall}:${code}`) {
+    case 'semget:EEXIST': {
+      const row = semByKey(ctx.key);
+      return `a semaphore set with key ${key} already exists${row ? ` (semid ${row.semid}, ${row.nsems} semaphores)` : ''} and IPC_EXCL was given: open it without IPC_EXCL, or remove it first (ipcrm -S ${key})`;
+    }
+    case 'semget:ENOENT':
+      return `no semaphore set has key ${key}: create it with IPC_CREAT, or check the key (ipcs -s lists the sets)`;
+    case 'semget:EINVAL': {
+      const row = semByKey(ctx.key);
+      if (row && ctx.nsems !== undefined && ctx.nsems > row.nsems) {
+        return `the semaphore set with key ${key} (semid ${row.semid}) has only ${row.nsems} semaphores: ask for at most that many (nsems 0 opens it as it is), or remove it and create a larger one`;
+      }
+      const limits = readKernelSemLimits();
+      if (limits && ctx.nsems !== undefined && ctx.nsems > limits.semmsl) {
+        return `${ctx.nsems} semaphores is above SEMMSL (${limits.semmsl}, the first number of /proc/sys/kernel/sem): ask for fewer, or raise it (sysctl kernel.sem)`;
+      }
+      if (ctx.nsems === 0) return 'a new semaphore set needs at least 1 semaphore (nsems 0 only opens an existing set)';
+      return 'nsems is outside the limits (ipcs -s -l)';
+    }
+    case 'semget:ENOSPC': {
+      const limits = readKernelSemLimits();
+      return (
+        `the system-wide limit of semaphore sets (SEMMNI = ${limits?.semmni ?? '?'}, the fourth number of /proc/sys/kernel/sem) ` +
+        `or of semaphores (SEMMNS = ${limits?.semmns ?? '?'}, the second) is reached: remove sets nobody uses (ipcs -s; ipcrm -s ID) or raise the limits (sysctl kernel.sem)`
+      );
+    }
+    case 'semget:EACCES': {
+      const row = semByKey(ctx.key);
+      return row
+        ? `the semaphore set with key ${key} exists with ${ownerOf(row)}: ask its owner to chmod it (semctl IPC_SET)`
+        : 'the semaphore set exists but its mode does not give this process the access it asked for';
+    }
+    case 'semget:ENOMEM':
+    case 'semop:ENOMEM':
+      return 'the kernel could not allocate memory for the semaphore set or its SEM_UNDO record';
+    case 'semop:E2BIG': {
+      const limits = readKernelSemLimits();
+      return `one semop call takes at most SEMOPM (${limits?.semopm ?? '?'}, the third number of /proc/sys/kernel/sem) operations${ctx.nsops !== undefined ? `, not ${ctx.nsops}` : ''}: split them, or raise the limit (sysctl kernel.sem)`;
+    }
+    case 'semop:EFBIG': {
+      const row = semById(ctx.semid);
+      return row
+        ? `${set} has ${row.nsems} semaphores (sem_num 0..${row.nsems - 1})${ctx.maxSemNum !== undefined ? `; sem_num ${ctx.maxSemNum} is beyond them` : ''}`
+        : 'a sem_num is beyond the semaphores of the set';
+    }
+    case 'semop:EAGAIN':
+      return ctx.flags !== undefined && ctx.flags & libc().abi.constants.IPC_NOWAIT
+        ? 'an operation with IPC_NOWAIT would have had to wait (none was done)'
+        : 'the timeout passed before the operations could be done (none was done)';
+    case 'semop:EIDRM':
+    case 'semctl:EIDRM':
+      return `${set} was removed${ctx.waited || waitCall ? ' while this process waited' : ''}`;
+    case 'semop:EINTR':
+      return 'a signal interrupted the wait (none of the operations was done): call again';
+    case 'semop:ERANGE':
+      return `an operation would take a semaphore above SEMVMX (${SEMVMX_VALUE}) or its SEM_UNDO adjustment beyond SEMAEM (${SEMVMX_VALUE}) (none was done)`;
+    case 'semop:EINVAL':
+    case 'semctl:EINVAL': {
+      if (ctx.semid === undefined) return undefined;
+      const row = semById(ctx.semid);
+      if (!row) {
+        if (ctx.cmd === 'SEM_STAT' || ctx.cmd === 'SEM_STAT_ANY')
+          return `index ${ctx.semid} of the kernel's array of semaphore sets is unused (SEM_INFO gives the highest used index)`;
+        return `there is no semaphore set with id ${ctx.semid} (it may have been removed): ipcs -s lists the sets`;
+      }
+      if (ctx.semnum !== undefined && ctx.semnum >= row.nsems)
+        return `${set} has ${row.nsems} semaphores: semnum must be 0..${row.nsems - 1}, got ${ctx.semnum}`;
+      return undefined;
+    }
+    case 'semop:EACCES':
+    case 'semctl:EACCES': {
+      const row = semById(ctx.semid);
+      return row ? `${set} has ${ownerOf(row)}: ask its owner to chmod it` : 'the mode of the semaphore set does not give this process that access';
+    }
+    case 'semctl:EPERM':
+      return 'only the owner, the creator or a privileged process may change or remove a semaphore set';
+    case 'semctl:ERANGE':
+      return `a semaphore value must be 0..SEMVMX (${SEMVMX_VALUE})`;
+    default:
       return undefined;
   }
+}
+
+/** SEMVMX and SEMAEM: kernel constants, 32767 on every target. */
+const SEMVMX_VALUE = 32767;
+
+function msgAdvice(code: string, ctx: CallContext): string | undefined {
+  const key = ctx.key !== undefined ? hexKey(ctx.key) : undefined;
+  const queue = `message queue ${ctx.msqid}`;
+  const k = libc().abi.constants;
+  const copy = ctx.flags !== undefined && k.MSG_COPY !== undefined && (ctx.flags & k.MSG_COPY) !== 0;
+  switch (`${ctx.syscall}:${code}`) {
+    case 'msgget:EEXIST': {
+      const row = msgByKey(ctx.key);
+      return `a message queue with key ${key} already exists${row ? ` (msqid ${row.msqid}, ${row.qnum} messages)` : ''} and IPC_EXCL was given: open it without IPC_EXCL, or remove it first (ipcrm -Q ${key})`;
+    }
+    case 'msgget:ENOENT':
+      return `no message queue has key ${key}: create it with IPC_CREAT, or check the key (ipcs -q lists the queues)`;
+    case 'msgget:ENOSPC':
+      return `the system-wide limit of message queues (MSGMNI = ${readKernelTunable('msgmni') ?? '?'}, /proc/sys/kernel/msgmni) is reached: remove queues nobody uses (ipcs -q; ipcrm -q ID) or raise it (sysctl kernel.msgmni)`;
+    case 'msgget:EACCES': {
+      const row = msgByKey(ctx.key);
+      return row
+        ? `the message queue with key ${key} exists with ${ownerOf(row)}: ask its owner to chmod it (msgctl IPC_SET)`
+        : 'the message queue exists but its mode does not give this process the access it asked for';
+    }
+    case 'msgget:ENOMEM':
+    case 'msgsnd:ENOMEM':
+      return 'the kernel could not allocate memory for the message queue or the message';
+    case 'msgsnd:EINVAL':
+    case 'msgrcv:EINVAL':
+    case 'msgctl:EINVAL': {
+      if (ctx.msqid === undefined) return undefined;
+      if (!msgById(ctx.msqid)) {
+        if (ctx.cmd === 'MSG_STAT' || ctx.cmd === 'MSG_STAT_ANY')
+          return `index ${ctx.msqid} of the kernel's array of message queues is unused (MSG_INFO gives the highest used index)`;
+        return `there is no message queue with id ${ctx.msqid} (it may have been removed): ipcs -q lists the queues`;
+      }
+      if (ctx.syscall === 'msgsnd') {
+        const msgmax = readKernelTunable('msgmax');
+        if (msgmax !== undefined && ctx.size !== undefined && BigInt(ctx.size) > msgmax) {
+          return `${ctx.size} bytes is above MSGMAX (${msgmax}, /proc/sys/kernel/msgmax), the largest message: send less, or raise the limit (sysctl kernel.msgmax)`;
+        }
+      }
+      if (ctx.syscall === 'msgrcv' && copy) return 'MSG_COPY needs IPC_NOWAIT and cannot be combined with MSG_EXCEPT';
+      return undefined;
+    }
+    case 'msgsnd:EAGAIN': {
+      const row = msgById(ctx.msqid);
+      return `${queue} is full${row ? ` (${row.cbytes} bytes in ${row.qnum} messages)` : ''} and IPC_NOWAIT was given: receive messages first, wait, or raise its msg_qbytes (msgctl IPC_SET)`;
+    }
+    case 'msgsnd:EIDRM':
+    case 'msgrcv:EIDRM':
+    case 'msgctl:EIDRM':
+      return `${queue} was removed${ctx.waited || ctx.syscall !== 'msgctl' ? ' while this process waited' : ''}`;
+    case 'msgsnd:EINTR':
+    case 'msgrcv:EINTR':
+      return 'a signal interrupted the wait: call again';
+    case 'msgrcv:E2BIG': {
+      const msgmax = readKernelTunable('msgmax');
+      return `the message is longer than msgsz (${ctx.size ?? '?'} bytes) and stays in the queue: pass MSG_NOERROR to truncate it, or a larger msgsz (msgmax = ${msgmax ?? '?'})`;
+    }
+    case 'msgrcv:ENOMSG':
+      return copy
+        ? `${queue} has no message at index ${ctx.msgtyp} (MSG_COPY counts from 0)`
+        : `${queue} has no message${describeType(ctx)} and IPC_NOWAIT was given`;
+    case 'msgrcv:ENOSYS':
+      return 'MSG_COPY needs a kernel built with CONFIG_CHECKPOINT_RESTORE, which this one is not';
+    case 'msgsnd:EACCES':
+    case 'msgrcv:EACCES':
+    case 'msgctl:EACCES': {
+      const row = msgById(ctx.msqid);
+      return row ? `${queue} has ${ownerOf(row)}: ask its owner to chmod it` : 'the mode of the message queue does not give this process that access';
+    }
+    case 'msgctl:EPERM': {
+      const msgmnb = readKernelTunable('msgmnb');
+      return ctx.cmd === 'IPC_SET'
+        ? `only the owner, the creator or a privileged process may change a message queue, and raising msg_qbytes above MSGMNB (${msgmnb ?? '?'}, /proc/sys/kernel/msgmnb) needs CAP_SYS_RESOURCE`
+        : 'only the owner, the creator or a privileged process may change or remove a message queue';
+    }
+    default:
+      return undefined;
+  }
+}
+
+function describeType(ctx: CallContext): string {
+  const type = ctx.msgtyp;
+  if (type === undefined || type === 0 || type === 0n) return '';
+  const k = libc().abi.constants;
+  if (type < 0) return ` of a type <= ${-BigInt(type)}`;
+  return ctx.flags !== undefined && ctx.flags & k.MSG_EXCEPT ? ` of a type other than ${type}` : ` of type ${type}`;
 }

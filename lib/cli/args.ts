@@ -31,22 +31,90 @@ export interface Command {
   /** The full --help text. */
   help: string;
   options: Options;
-  run(values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[], io: Io): Promise<number> | number;
+  /** More short letters for options that have one already: { p: 'm' } makes -p 0640 the same as -m 0640 (ipcmk's -p). */
+  shortAliases?: Record<string, string>;
+  /**
+   * Options whose value may be left out, as getopt's optional arguments (ipcrm's -a, --all[=shm|msg|sem]): declared
+   * in `options` as strings, they take their value only as --name=value or -xvalue; alone, they get this value.
+   */
+  optionalValues?: Record<string, string>;
+  /** `tokens` are the parsed options and positionals in command-line order (for commands that act in that order, like rm). */
+  run(values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[], io: Io, tokens: Token[]): Promise<number> | number;
+}
+
+/** One option or positional of a command line, in order (node:util.parseArgs's tokens). */
+export type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/**
+ * The command line as node:util.parseArgs takes it: the short aliases replaced by the letters they stand for, and
+ * the options with an optional value written as --name=value (getopt's rules: the value only attached to the option,
+ * -avalue or --name=value; a separate word is not its value).
+ */
+export function normalise(command: Command, args: string[]): string[] {
+  const aliases = command.shortAliases ?? {};
+  const optional = command.optionalValues ?? {};
+  if (Object.keys(aliases).length === 0 && Object.keys(optional).length === 0) return args;
+  const longOf = new Map(Object.entries(command.options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+  const takesValue = (name: string | undefined) => name !== undefined && command.options[name]?.type === 'string' && !(name in optional);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const name = arg.slice(2).split('=')[0];
+      if (name in optional && !arg.includes('=')) out.push(`--${name}=${optional[name]}`);
+      else out.push(arg);
+      if (takesValue(name) && !arg.includes('=') && i + 1 < args.length) out.push(args[++i]);
+      continue;
+    }
+    if (!arg.startsWith('-') || arg.length < 2) {
+      out.push(arg);
+      continue;
+    }
+    // A cluster of short options (-va, -Qp600): letter by letter until one takes the rest as its value.
+    let letters = '';
+    let done = false;
+    for (let j = 1; j < arg.length && !done; j++) {
+      const letter = aliases[arg[j]] ?? arg[j];
+      const name = longOf.get(letter);
+      if (name !== undefined && name in optional) {
+        if (letters) out.push(`-${letters}`);
+        letters = '';
+        out.push(`--${name}=${arg.slice(j + 1) || optional[name]}`);
+        done = true;
+      } else if (takesValue(name)) {
+        letters += letter + arg.slice(j + 1);
+        done = true;
+        if (j + 1 === arg.length && i + 1 < args.length) {
+          out.push(`-${letters}`, args[++i]);
+          letters = '';
+        }
+      } else {
+        letters += letter;
+      }
+    }
+    if (letters) out.push(`-${letters}`);
+  }
+  return out;
 }
 
 /** Parses a command's arguments; every parse problem is a UsageError. */
 export function parse(command: Command, args: string[]) {
   try {
-    return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...command.options }, allowPositionals: true, strict: true });
+    const options = { help: { type: 'boolean', short: 'h' }, ...command.options } as const;
+    return parseArgs({ args: normalise(command, args), options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0], command.name);
   }
 }
 
-/** A segment id: a decimal number 0..2^31-1. */
-export function parseId(text: string, command?: string): number {
+/** A segment id (or a set's or a queue's, as `what` says): a decimal number 0..2^31-1. */
+export function parseId(text: string, command?: string, what = 'segment id'): number {
   if (!/^\d+$/.test(text) || Number(text) > 2 ** 31 - 1)
-    throw new UsageError(`not a segment id: ${JSON.stringify(text)} (ids are decimal, as ipcs prints them)`, command);
+    throw new UsageError(`not a ${what}: ${JSON.stringify(text)} (ids are decimal, as ipcs prints them)`, command);
   return Number(text);
 }
 

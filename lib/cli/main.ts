@@ -1,4 +1,4 @@
-// sysv-shm: System V shared memory from the shell, speaking the formats of ipcs, ipcmk and ipcrm.
+// sysv-shm: System V IPC from the shell (segments, semaphore sets, queues), speaking the formats of ipcs, ipcmk and ipcrm.
 // Exit status: 0 on success, 1 with a one-line error on failure, 2 on a usage error.
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,8 +29,8 @@ export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return `Usage: sysv-shm <command> [options]
 
-System V shared memory from the shell: what ipcs, ipcmk and ipcrm do, plus
-reading and writing the bytes.
+System V IPC from the shell: what ipcs, ipcmk and ipcrm do for shared memory,
+semaphore sets and message queues, plus reading and writing a segment's bytes.
 
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
@@ -62,12 +62,12 @@ export async function main(args: string[], io: Io = { stdout: process.stdout, st
     }
     command = commands.find((c) => c.name === name);
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
-    const { values, positionals } = parse(command, rest);
+    const { values, positionals, tokens } = parse(command, rest);
     if (values.help) {
       await write(io.stdout, command.help);
       return 0;
     }
-    return await command.run(values, positionals, io);
+    return await command.run(values, positionals, io, tokens);
   } catch (error) {
     if (error instanceof UsageError) {
       const where = error.command ?? command?.name;

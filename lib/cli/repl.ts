@@ -8,12 +8,15 @@ export const replCommand: Command = {
   summary: 'a Node REPL with the library in scope; what you create there is removed when you leave',
   help: `Usage: sysv-shm repl
 
-A Node REPL with sysv-shm loaded: the library is 'shm'; Segment, Channel, list,
-ftok, shmget, shmat, shmdt, shmctl, wait, notify, the IPC_* and SHM_* constants
-are in scope, with the helpers ls(), hexdump(x), watch(segment), keep(segment).
-.shm shows them. TypeScript works where Node can strip types (22.13 and later).
-Segments created in the session are removed and attachments detached when you
-leave (.exit or Ctrl-D).
+A Node REPL with sysv-shm loaded: the library is 'shm'; Segment, SemaphoreSet,
+MessageQueue, Channel, list, listSemaphores, listQueues, ftok, shmget, shmat,
+shmdt, shmctl, semget, semop, semtimedop, semctl, msgget, msgsnd, msgrcv, msgctl,
+wait, notify, the IPC_*, SHM_*, SEM_*, MSG_* and GET*/SET* constants are in
+scope, with the helpers ls() (ls('sem'), ls('msg'), ls('all') as ipcs -s, -q,
+-a), hexdump(x), watch(segment), keep(x). .shm shows them. TypeScript works
+where Node can strip types (22.13 and later). Segments, semaphore sets and
+message queues created in the session are removed and attachments detached
+when you leave (.exit or Ctrl-D), unless keep(x).
 
 History: ~/.sysv_shm_repl_history, or the file $SYSV_SHM_REPL_HISTORY names
 ('' turns it off).

@@ -128,3 +128,129 @@ export function checkInteger(fn: string, name: string, value: unknown, min = 0, 
 export function checkSpin(fn: string, value: unknown, fallback: number): number {
   return value === undefined ? fallback : checkInteger(fn, 'spin', value);
 }
+
+// System V semaphores and message queues (lib/c/sem*.ts, lib/c/msg*.ts).
+
+export function checkSemid(semid: unknown, name = 'semid'): number {
+  const value = requireInteger(name, semid, 'a semaphore set id from semget');
+  if (value < 0 || value > INT32_MAX) throw new RangeError(`${name} must be 0..${INT32_MAX}, got ${value}`);
+  return value;
+}
+
+export function checkMsqid(msqid: unknown, name = 'msqid'): number {
+  const value = requireInteger(name, msqid, 'a message queue id from msgget');
+  if (value < 0 || value > INT32_MAX) throw new RangeError(`${name} must be 0..${INT32_MAX}, got ${value}`);
+  return value;
+}
+
+/** An int argument that must not be negative (nsems, semnum): 0..INT32_MAX. */
+export function checkNonNegativeInt(value: unknown, name: string, expected: string): number {
+  const n = requireInteger(name, value, expected);
+  if (n < 0 || n > INT32_MAX) throw new RangeError(`${name} must be 0..${INT32_MAX}, got ${n}`);
+  return n;
+}
+
+/** SEMVMX: the largest value a semaphore holds (the kernel's constant, the same on every target). */
+export const SEMAPHORE_VALUE_MAX = 32767;
+
+/** A semaphore value for SETVAL/SETALL: 0..SEMVMX (the kernel answers ERANGE above). */
+export function checkSemaphoreValue(value: unknown, name = 'value'): number {
+  const n = requireInteger(name, value, `a semaphore value, 0..${SEMAPHORE_VALUE_MAX}`);
+  if (n < 0 || n > SEMAPHORE_VALUE_MAX) {
+    throw new RangeError(`${name} must be 0..${SEMAPHORE_VALUE_MAX} (SEMVMX, the largest value a semaphore holds), got ${n}`);
+  }
+  return n;
+}
+
+/** One operation of a semop call, as C's struct sembuf. */
+export interface SembufInput {
+  sem_num: number;
+  sem_op: number;
+  sem_flg?: number;
+}
+
+/** The array of a semop call is an array, not empty (C's nsops >= 1); its length is checked against SEMOPM by the caller. */
+export function checkSembufArray(sops: unknown, name = 'sops'): readonly unknown[] {
+  if (!Array.isArray(sops)) {
+    throw new TypeError(`${name} must be an array of { sem_num, sem_op, sem_flg? } operations, got ${sops === null ? 'null' : typeof sops} ${describe(sops)}`);
+  }
+  if (sops.length === 0) throw new RangeError(`${name} must hold at least one operation (semop with nsops 0 is EINVAL)`);
+  return sops;
+}
+
+/**
+ * One operation: sem_num 0..65535 (an unsigned short), sem_op -32768..32767 (a short), sem_flg a short's bits
+ * (-32768..65535, 0 when absent). Returns it with sem_flg filled in.
+ */
+export function checkSembuf(op: unknown, index: number, name = 'sops'): { sem_num: number; sem_op: number; sem_flg: number } {
+  const at = `${name}[${index}]`;
+  if (typeof op !== 'object' || op === null) {
+    throw new TypeError(`${at} must be an object { sem_num, sem_op, sem_flg? }, got ${op === null ? 'null' : typeof op} ${describe(op)}`);
+  }
+  const { sem_num, sem_op, sem_flg } = op as Partial<SembufInput>;
+  const num = requireInteger(`${at}.sem_num`, sem_num, 'the index of a semaphore in the set, 0..65535');
+  if (num < 0 || num > 0xffff) throw new RangeError(`${at}.sem_num must be 0..65535 (an unsigned short), got ${num}`);
+  const delta = requireInteger(`${at}.sem_op`, sem_op, 'the change to make, -32768..32767; 0 waits for zero');
+  if (delta < -0x8000 || delta > 0x7fff) throw new RangeError(`${at}.sem_op must be -32768..32767 (a short), got ${delta}`);
+  const flags = sem_flg === undefined ? 0 : requireInteger(`${at}.sem_flg`, sem_flg, 'IPC_NOWAIT and SEM_UNDO ORed together');
+  if (flags < -0x8000 || flags > 0xffff) throw new RangeError(`${at}.sem_flg must fit a short (IPC_NOWAIT | SEM_UNDO), got ${flags}`);
+  return { sem_num: num, sem_op: delta, sem_flg: flags };
+}
+
+/**
+ * A message type (mtype, msgtyp): a C long of `longBytes` bytes (4 on 32-bit targets, 8 on 64-bit), given as a
+ * safe integer number or a bigint; `positive` for msgsnd's mtype (which must be > 0). Returned as given.
+ */
+export function checkMessageType(value: unknown, longBytes: number, positive: boolean, name = positive ? 'mtype' : 'msgtyp'): number | bigint {
+  const bits = BigInt(8 * longBytes);
+  const max = (1n << (bits - 1n)) - 1n;
+  const min = positive ? 1n : -(1n << (bits - 1n));
+  const range = `${min}..${max} (a ${longBytes * 8}-bit C long${positive ? ', > 0' : ''})`;
+  let big: bigint;
+  if (typeof value === 'bigint') {
+    big = value;
+  } else if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw new RangeError(`${name} must be an integer in ${range}, got ${value}`);
+    if (!Number.isSafeInteger(value)) throw new RangeError(`${name} ${value} is not exact as a number: pass a bigint (${range})`);
+    big = BigInt(value);
+  } else {
+    throw new TypeError(`${name} must be a number or a bigint in ${range}, got ${typeof value} ${describe(value)}`);
+  }
+  if (big < min || big > max) {
+    throw new RangeError(`${name} must be ${range}, got ${describe(value)}${positive && big <= 0n ? ': message types start at 1' : ''}`);
+  }
+  return value as number | bigint;
+}
+
+/** The largest message text the kernel can ever take (msgmax is an int). */
+export const MESSAGE_SIZE_MAX = INT32_MAX;
+
+/** msgrcv's msgsz: the most text bytes to receive, 0..INT_MAX (msgmax, an int, bounds every message). */
+export function checkMessageSize(value: unknown, name = 'msgsz'): number {
+  const n = requireInteger(name, value, 'the most bytes of text to receive');
+  if (n < 0) throw new RangeError(`${name} must not be negative, got ${n}`);
+  if (n > MESSAGE_SIZE_MAX) {
+    throw new RangeError(`${name} ${n} is larger than any message can be: msgmax is an int, so at most ${MESSAGE_SIZE_MAX} bytes`);
+  }
+  return n;
+}
+
+/** msgsnd's text: a Uint8Array (a Buffer is one) or a string (sent as UTF-8), of at most INT_MAX bytes. */
+export function checkMessageText(value: unknown, name = 'mtext'): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof value === 'string') bytes = new TextEncoder().encode(value);
+  else if (value instanceof Uint8Array) bytes = value;
+  else throw new TypeError(`${name} must be a Uint8Array or a string, got ${value === null ? 'null' : typeof value} ${describe(value)}`);
+  if (bytes.length > MESSAGE_SIZE_MAX) {
+    throw new RangeError(`${name} has ${bytes.length} bytes, more than any message can be (msgmax is an int: ${MESSAGE_SIZE_MAX})`);
+  }
+  return bytes;
+}
+
+/** A timeout for semtimedop: null (or Infinity) for none, else ms >= 0; returns Infinity for none. */
+export function checkSemTimeoutMs(value: unknown, name = 'timeoutMs'): number {
+  if (value === null || value === undefined) return Infinity;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number of milliseconds or null (no limit), got ${typeof value} ${describe(value)}`);
+  if (Number.isNaN(value) || value < 0) throw new RangeError(`${name} must be >= 0 (or null for no limit), got ${value}`);
+  return value > MAX_TIMEOUT_MS ? Infinity : value;
+}

@@ -1,9 +1,9 @@
-// Helpers for poking at shared memory interactively: ls() prints the ipcs -m table, hexdump() shows bytes as
+// Helpers for poking at System V IPC interactively: ls() prints the ipcs tables, hexdump() shows bytes as
 // hexdump -C does, watch() prints bytes as other processes change them. Used by the REPL (npm run repl); they print
 // to the stream they are given and return nothing worth printing.
 import { inspect } from 'node:util';
-import { Attachment, ReadOnlySegmentAttachment, Segment, SegmentAttachment, list } from '../index.js';
-import { formatList, hexdumpLines, type ListView } from '../cli/format.js';
+import { Attachment, ReadOnlySegmentAttachment, Segment, SegmentAttachment, list, listQueues, listSemaphores } from '../index.js';
+import { hexdumpLines, ipcsOutput, msgSection, semSection, shmSection, type ListView } from '../cli/format.js';
 
 /** What hexdump() and watch() accept. */
 export type Bytes = Segment | SegmentAttachment | ReadOnlySegmentAttachment | Attachment | ArrayBuffer | ArrayBufferView;
@@ -54,9 +54,35 @@ export function hexdumpText(target: Bytes, offset = 0, length?: number): string 
   return lines.map((line) => line + '\n').join('');
 }
 
-/** The ipcs -m table (or its -t, -p, -c views) of every segment, as text. */
-export function lsText(view: ListView = 'default'): string {
-  return formatList(list(), view);
+/** What ls() shows: segments (ipcs -m, the default), semaphore sets (-s), message queues (-q), or all three (-a). */
+export type LsKind = 'shm' | 'sem' | 'msg' | 'all';
+const LS_KINDS: readonly string[] = ['shm', 'sem', 'msg', 'all'];
+const LS_VIEWS: readonly string[] = ['default', 'time', 'pid', 'creator'];
+const LS_USAGE = "ls takes a kind ('shm', 'sem', 'msg' or 'all') and a view ('time', 'pid' or 'creator'), both optional: ls('sem', 'time')";
+
+/**
+ * What ipcs prints, as text, in the kernel's order as ipcs lists: ls() the segments (ipcs -m), ls('sem') the
+ * semaphore sets (ipcs -s), ls('msg') the queues (ipcs -q), ls('all') all three in ipcs -a's order (queues,
+ * segments, sets); a view ('time', 'pid', 'creator': -t, -p, -c) after the kind, or alone for segments.
+ */
+export function lsText(kindOrView: LsKind | ListView = 'shm', view?: ListView): string {
+  if (typeof kindOrView !== 'string' || (view !== undefined && typeof view !== 'string')) throw new TypeError(LS_USAGE);
+  let kind: string = kindOrView;
+  let shown: string = view ?? 'default';
+  if (LS_VIEWS.includes(kindOrView) && view === undefined) {
+    kind = 'shm';
+    shown = kindOrView;
+  }
+  if (!LS_KINDS.includes(kind)) throw new RangeError(`${LS_USAGE}; got ${JSON.stringify(kindOrView)}`);
+  if (!LS_VIEWS.includes(shown)) throw new RangeError(`${LS_USAGE}; got view ${JSON.stringify(view)}`);
+  const v = shown as ListView;
+  const sections = {
+    msg: () => msgSection(listQueues({ order: 'kernel' }), v),
+    shm: () => shmSection(list({ order: 'kernel' }), v),
+    sem: () => semSection(listSemaphores({ order: 'kernel' }), v),
+  };
+  const kinds = kind === 'all' ? (['msg', 'shm', 'sem'] as const) : [kind as 'msg' | 'shm' | 'sem'];
+  return ipcsOutput(kinds.map((k) => sections[k]()));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

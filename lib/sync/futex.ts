@@ -7,7 +7,7 @@
 import { ShmError, attachmentOf, futexSyscall, runPendingTerminationListeners, stateError } from '../c/index.js';
 import { getAbi, type Abi } from '../abi/index.js';
 import { INT32_MAX, checkInteger, checkSpin, checkTimeoutMs } from '../common/arguments.js';
-import { abortError, checkSignal } from './abort.js';
+import { abortError, checkSignal } from '../common/abort.js';
 import { watchWord } from './word-watcher.js';
 
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';

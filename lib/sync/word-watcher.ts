@@ -38,7 +38,7 @@
 // Timeout timers are unref'd. When the last wait of a shard goes, its call is woken and not issued again: nothing
 // is left to hold the loop.
 import { isMainThread } from 'node:worker_threads';
-import { abortError } from './abort.js';
+import { abortError } from '../common/abort.js';
 import { DeadlineTimer } from '../common/timers.js';
 import type { WaitResult } from './futex.js';
 import { errnoError, futexSyscall, futexWaitvSyscall, permanentMemory, type FutexWaitvSyscall } from '../c/index.js';

@@ -334,6 +334,40 @@ const STRUCT_FIELDS = {
     'shm_lpid',
     'shm_nattch',
   ],
+  semid_ds: ['sem_perm', 'sem_otime', 'sem_otime_high', 'sem_ctime', 'sem_ctime_high', 'sem_nsems'],
+  msqid_ds: [
+    'msg_perm',
+    'msg_stime',
+    'msg_stime_high',
+    'msg_rtime',
+    'msg_rtime_high',
+    'msg_ctime',
+    'msg_ctime_high',
+    'msg_cbytes',
+    'msg_qnum',
+    'msg_qbytes',
+    'msg_lspid',
+    'msg_lrpid',
+  ],
+  seminfo: ['semmap', 'semmni', 'semmns', 'semmnu', 'semmsl', 'semopm', 'semume', 'semusz', 'semvmx', 'semaem'],
+  msginfo: ['msgpool', 'msgmap', 'msgmax', 'msgmnb', 'msgmni', 'msgssz', 'msgtql', 'msgseg'],
+  sembuf: ['sem_num', 'sem_op', 'sem_flg'],
+  semun: ['val', 'buf', 'array'],
+  semid64_ds: ['sem_perm', 'sem_otime', 'sem_otime_high', 'sem_ctime', 'sem_ctime_high', 'sem_nsems'],
+  msqid64_ds: [
+    'msg_perm',
+    'msg_stime',
+    'msg_stime_high',
+    'msg_rtime',
+    'msg_rtime_high',
+    'msg_ctime',
+    'msg_ctime_high',
+    'msg_cbytes',
+    'msg_qnum',
+    'msg_qbytes',
+    'msg_lspid',
+    'msg_lrpid',
+  ],
 } as const;
 
 type StructName = keyof typeof STRUCT_FIELDS;
@@ -355,7 +389,13 @@ function structFrom(nums: Map<string, number>, struct: StructName): StructLayout
     const layout = fieldFrom(nums, struct, f);
     if (layout) fields[f] = layout;
   }
-  return { size, fields };
+  const align = nums.get(`align.${struct}`);
+  return align === undefined ? { size, fields } : { size, align, fields };
+}
+
+/** The fields of a `*_ds` struct that carry data: not the `*_high` words (their meaning depends on the target). */
+function dataFields(struct: StructName): string[] {
+  return STRUCT_FIELDS[struct].filter((f) => !f.endsWith('_high'));
 }
 
 function prefixed(nums: Map<string, number>, prefix: string): Map<string, number> {
@@ -430,7 +470,7 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
       const key = `${domain} ${struct}.${logical}`;
       required.set(key, (required.get(key) ?? false) || req === '1');
       const obj = cc.tryCompile(
-        ['PROBE_MODE_TRY', `PROBE_TRY_DOMAIN=${domain}`, `PROBE_TRY_STRUCT=${struct}`, `PROBE_TRY_NAME=${logical}`, `PROBE_TRY_FIELD=${cname}`],
+        ['PROBE_MODE_TRY', `PROBE_TRY_DOMAIN=${domain}`, `PROBE_TRY_STRUCT=${struct}`, `PROBE_TRY_KEY="${struct}.${logical}"`, `PROBE_TRY_FIELD=${cname}`],
         domain === 'kernel' ? kernelExtra : [],
       );
       if (!obj) continue;
@@ -473,10 +513,18 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
       shm_info: structFrom(libc.nums, 'shm_info'),
       timespec: structFrom(libc.nums, 'timespec'),
       sockaddr_un: structFrom(libc.nums, 'sockaddr_un'),
+      semid_ds: structFrom(libc.nums, 'semid_ds'),
+      msqid_ds: structFrom(libc.nums, 'msqid_ds'),
+      seminfo: structFrom(libc.nums, 'seminfo'),
+      msginfo: structFrom(libc.nums, 'msginfo'),
+      sembuf: structFrom(libc.nums, 'sembuf'),
+      semun: structFrom(libc.nums, 'semun'),
     };
     const kernelStructs = {
       ipc64_perm: structFrom(kernel.nums, 'ipc64_perm'),
       shmid64_ds: structFrom(kernel.nums, 'shmid64_ds'),
+      semid64_ds: structFrom(kernel.nums, 'semid64_ds'),
+      msqid64_ds: structFrom(kernel.nums, 'msqid64_ds'),
       futex_waitv: structFrom(kernel.nums, 'futex_waitv'),
       __kernel_timespec: structFrom(kernel.nums, '__kernel_timespec'),
       sockaddr_un: structFrom(kernel.nums, 'sockaddr_un'),
@@ -491,6 +539,21 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
       if (!same) {
         throw new Error(`${config.name}: libc and kernel disagree on struct sockaddr_un (${JSON.stringify(l)} vs ${JSON.stringify(k)}); needs a human`);
       }
+    }
+
+    // semop(2) hands the caller's struct sembuf array to the kernel as it is, IPC_INFO/SEM_INFO/MSG_INFO the
+    // caller's seminfo/msginfo buffer, and union semun (defined by the caller in both modes) is the same C
+    // declaration: libc and kernel layouts must be the same.
+    for (const name of ['sembuf', 'seminfo', 'msginfo', 'semun'] as const) {
+      const l = structs[name];
+      const k = structFrom(kernel.nums, name);
+      const same = l.size === k.size && STRUCT_FIELDS[name].every((f) => l.fields[f] && k.fields[f] && sameLayout(l.fields[f], k.fields[f]));
+      if (!same) {
+        throw new Error(`${config.name}: libc and kernel disagree on ${name} (${JSON.stringify(l)} vs ${JSON.stringify(k)}); needs a human`);
+      }
+    }
+    if (structs.semun.size !== pointerSize || structs.semun.fields.val.offset !== 0) {
+      throw new Error(`${config.name}: union semun is not one pointer with val at offset 0 (${JSON.stringify(structs.semun)})`);
     }
 
     // On 64-bit targets glibc and musl hand the caller's struct shmid_ds to
@@ -523,6 +586,54 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
             `unchanged on 64-bit targets, so the kernel's offset and size are used.`,
         );
         (lp as Record<string, FieldLayout>).seq = { ...k };
+      }
+
+      // The same pass-through holds for shmid_ds, semid_ds and msqid_ds: every data field must be where the
+      // kernel's *64_ds writes it. A narrower libc field at the same offset is kept, with a note, when the
+      // target is little-endian (the libc bytes are the low bytes of the kernel's value).
+      const pairs = [
+        ['shmid_ds', structs.shmid_ds, 'shmid64_ds', kernelStructs.shmid64_ds],
+        ['semid_ds', structs.semid_ds, 'semid64_ds', kernelStructs.semid64_ds],
+        ['msqid_ds', structs.msqid_ds, 'msqid64_ds', kernelStructs.msqid64_ds],
+      ] as const;
+      for (const [lname, ls, kname, ks] of pairs) {
+        if (ls.size !== ks.size) {
+          throw new Error(`${config.name}: sizeof(struct ${lname}) = ${ls.size} but the kernel's ${kname} is ${ks.size}; needs a human`);
+        }
+        for (const f of dataFields(lname)) {
+          const l = ls.fields[f];
+          const k = ks.fields[f];
+          if (!l || !k || l.offset !== k.offset) {
+            throw new Error(`${config.name}: libc ${lname}.${f} ${JSON.stringify(l)} vs kernel ${kname}.${f} ${JSON.stringify(k)}; needs a human`);
+          }
+          if (l.size === k.size) continue;
+          if (!littleEndian || l.size > k.size) {
+            throw new Error(`${config.name}: libc ${lname}.${f} is ${l.size} bytes, the kernel's ${k.size}, on a big-endian target; needs a human`);
+          }
+          notes.push(
+            `${lname}.${f}: libc reads ${l.size} bytes at offset ${l.offset}, the kernel writes ${k.size} (${kname}); on this ` +
+              `little-endian target those are the value's low bytes, so the libc layout is kept (exact below 2^${8 * l.size}).`,
+          );
+        }
+      }
+    }
+
+    // A `*_high` word is a time's high half only beside a 4-byte time (the legacy 32-bit layouts). glibc also
+    // names x86-64's and mips64's reserved words `__sem_otime_high`...: they are kept in the table as the
+    // headers say, and the decoders ignore them.
+    for (const [sname, s] of [
+      ['shmid_ds', structs.shmid_ds],
+      ['semid_ds', structs.semid_ds],
+      ['msqid_ds', structs.msqid_ds],
+    ] as const) {
+      for (const [f, l] of Object.entries(s.fields)) {
+        if (!f.endsWith('_high')) continue;
+        const low = s.fields[f.slice(0, -'_high'.length)];
+        if (low && low.size === 4) continue;
+        notes.push(
+          `${sname}.${f}: ${l.size} bytes at offset ${l.offset} beside the ${low?.size}-byte ${f.slice(0, -'_high'.length)}; ` +
+            `a reserved word (the kernel's __unused), not a high half: the decoders ignore it.`,
+        );
       }
     }
 
@@ -569,7 +680,38 @@ export function probeTarget(config: TargetConfig, options: ProbeOptions = {}): A
       if (matches.length !== 1) throw new Error(`${config.name}: cannot tell the symbol for ${name}: [${matches.join(', ')}]`);
       return matches[0];
     };
-    const symbols = { shmget: symbol('shmget'), shmat: symbol('shmat'), shmdt: symbol('shmdt'), shmctl: symbol('shmctl') };
+    const symbols = {
+      shmget: symbol('shmget'),
+      shmat: symbol('shmat'),
+      shmdt: symbol('shmdt'),
+      shmctl: symbol('shmctl'),
+      semget: symbol('semget'),
+      semop: symbol('semop'),
+      semtimedop: symbol('semtimedop'),
+      semctl: symbol('semctl'),
+      msgget: symbol('msgget'),
+      msgsnd: symbol('msgsnd'),
+      msgrcv: symbol('msgrcv'),
+      msgctl: symbol('msgctl'),
+    };
+
+    // 32-bit targets: libc does not pass its *_ds buffer through when the layouts differ (glibc time64's
+    // __shmctl64/__semctl64/__msgctl64 convert from the kernel's *64_ds); the library only sees the libc layout.
+    if (pointerSize === 4) {
+      const pairs = [
+        ['shmid_ds', structs.shmid_ds, 'shmid64_ds', kernelStructs.shmid64_ds, symbols.shmctl],
+        ['semid_ds', structs.semid_ds, 'semid64_ds', kernelStructs.semid64_ds, symbols.semctl],
+        ['msqid_ds', structs.msqid_ds, 'msqid64_ds', kernelStructs.msqid64_ds, symbols.msgctl],
+      ] as const;
+      for (const [lname, ls, kname, ks, sym] of pairs) {
+        const moved = dataFields(lname).filter((f) => ls.fields[f]?.offset !== ks.fields[f]?.offset || ls.fields[f]?.size !== ks.fields[f]?.size);
+        if (ls.size === ks.size && moved.length === 0) continue;
+        notes.push(
+          `${lname}: the libc layout (${ls.size} bytes) differs from the kernel's ${kname} (${ks.size} bytes) in ${moved.join(', ') || 'size'}; ` +
+            `${sym} converts between the two, so the tables describe the libc layout.`,
+        );
+      }
+    }
 
     // Provenance.
     const compilerVersion = libc.texts.get('info.compiler')?.[0] ?? '?';

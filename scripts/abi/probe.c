@@ -17,10 +17,13 @@
  *   PROBE_MODE_LIST    no headers; emits the list of optional fields
  *                      (OPTIONAL_FIELDS below) so the generator can try them.
  *   PROBE_MODE_TRY     headers of PROBE_TRY_DOMAIN (libc or kernel) plus one
- *                      field PROBE_TRY_STRUCT.PROBE_TRY_FIELD; a compile error
- *                      means the field does not exist on this target.
+ *                      field PROBE_TRY_STRUCT.PROBE_TRY_FIELD, reported under
+ *                      the marker key PROBE_TRY_KEY; a compile error means
+ *                      the field does not exist on this target.
  *   PROBE_MODE_KERNEL  kernel uapi headers only (<linux/shm.h>, ...): the
- *                      kernel's own ipc64_perm/shmid64_ds/sockaddr_un, the
+ *                      kernel's own ipc64_perm/shmid64_ds/semid64_ds/
+ *                      msqid64_ds/sockaddr_un (and sembuf/seminfo/msginfo
+ *                      to cross-check the libc ones), the
  *                      futex_waitv and __kernel_timespec structs no libc
  *                      header declares, and the constants, used to fill
  *                      constants missing from the libc headers.
@@ -104,7 +107,19 @@
     X(libc, shm_info, swap_successes, __swap_successes, 1) \
     X(kernel, shmid64_ds, shm_atime_high, shm_atime_high, 0) \
     X(kernel, shmid64_ds, shm_dtime_high, shm_dtime_high, 0) \
-    X(kernel, shmid64_ds, shm_ctime_high, shm_ctime_high, 0)
+    X(kernel, shmid64_ds, shm_ctime_high, shm_ctime_high, 0) \
+    X(libc, semid_ds, sem_otime_high, __sem_otime_high, 0) \
+    X(libc, semid_ds, sem_ctime_high, __sem_ctime_high, 0) \
+    X(libc, msqid_ds, msg_stime_high, __msg_stime_high, 0) \
+    X(libc, msqid_ds, msg_rtime_high, __msg_rtime_high, 0) \
+    X(libc, msqid_ds, msg_ctime_high, __msg_ctime_high, 0) \
+    X(libc, msqid_ds, msg_cbytes, __msg_cbytes, 1) \
+    X(libc, msqid_ds, msg_cbytes, msg_cbytes, 1) \
+    X(kernel, semid64_ds, sem_otime_high, sem_otime_high, 0) \
+    X(kernel, semid64_ds, sem_ctime_high, sem_ctime_high, 0) \
+    X(kernel, msqid64_ds, msg_stime_high, msg_stime_high, 0) \
+    X(kernel, msqid64_ds, msg_rtime_high, msg_rtime_high, 0) \
+    X(kernel, msqid64_ds, msg_ctime_high, msg_ctime_high, 0)
 
 /* ------------------------------------------------------------------ */
 #if defined(PROBE_MODE_LIST)
@@ -123,14 +138,22 @@ OPTIONAL_FIELDS(PROBE_LIST_ONE)
 #if PROBE_CAT(PROBE_DOMAIN_, PROBE_TRY_DOMAIN) == 2
 #  include <linux/ipc.h>
 #  include <linux/shm.h>
+#  include <linux/sem.h>
+#  include <linux/msg.h>
 #else
 #  include <sys/types.h>
 #  include <sys/ipc.h>
 #  include <sys/shm.h>
+#  include <sys/sem.h>
+#  include <sys/msg.h>
 #endif
-/* one more expansion level so the -D names are replaced before # and ## */
-#define PROBE_FIELD_EXPANDED(S, L, F) PROBE_FIELD(S, L, F)
-PROBE_FIELD_EXPANDED(PROBE_TRY_STRUCT, PROBE_TRY_NAME, PROBE_TRY_FIELD)
+/* The marker key comes as a string (-DPROBE_TRY_KEY="struct.logical"): a
+ * logical name may also be a libc macro (glibc: #define msg_cbytes
+ * __msg_cbytes), which would be expanded if it went through the macros. */
+#define PROBE_TRY_MEMBER (((struct PROBE_TRY_STRUCT *)0)->PROBE_TRY_FIELD)
+PROBE_NUM("field." PROBE_TRY_KEY ".offset", __builtin_offsetof(struct PROBE_TRY_STRUCT, PROBE_TRY_FIELD))
+PROBE_NUM("field." PROBE_TRY_KEY ".size", sizeof(PROBE_TRY_MEMBER))
+PROBE_NUM("field." PROBE_TRY_KEY ".signed", ((__typeof__(PROBE_TRY_MEMBER))-1 < 0))
 
 /* ------------------------------------------------------------------ */
 #else /* libc mode or kernel mode: the headers, then the common lists */
@@ -140,6 +163,8 @@ PROBE_FIELD_EXPANDED(PROBE_TRY_STRUCT, PROBE_TRY_NAME, PROBE_TRY_FIELD)
 #  include <linux/version.h>
 #  include <linux/ipc.h>      /* struct ipc64_perm via <asm/ipcbuf.h>, IPC_* */
 #  include <linux/shm.h>      /* struct shmid64_ds via <asm/shmbuf.h>, SHM_* */
+#  include <linux/sem.h>      /* struct semid64_ds via <asm/sembuf.h>, sembuf, seminfo, SEM*, GET*, SET* */
+#  include <linux/msg.h>      /* struct msqid64_ds via <asm/msgbuf.h>, msginfo, MSG_* (MSG_COPY), MSGMAX... */
 #  include <linux/mman.h>     /* PROT_*, MAP_* */
 #  include <linux/futex.h>    /* FUTEX_*, struct futex_waitv */
 #  include <linux/un.h>       /* struct sockaddr_un (the kernel's) */
@@ -153,6 +178,8 @@ PROBE_FIELD_EXPANDED(PROBE_TRY_STRUCT, PROBE_TRY_NAME, PROBE_TRY_FIELD)
 #  include <sys/types.h>
 #  include <sys/ipc.h>
 #  include <sys/shm.h>
+#  include <sys/sem.h>
+#  include <sys/msg.h>
 #  include <sys/mman.h>
 #  include <sys/syscall.h>
 #  include <sys/socket.h>     /* AF_*, SOCK_*, MSG_*, SOL_SOCKET, SO_* */
@@ -246,6 +273,83 @@ PROBE_CONST(SHM_DEST)
 #endif
 #ifdef SHM_LOCKED
 PROBE_CONST(SHM_LOCKED)
+#endif
+/* semaphores and message queues (SEMVMX, MSGMAX... limits: the kernel's documented
+ * defaults, <linux/sem.h>/<linux/msg.h>; the real limits are runtime sysctls) */
+#ifdef SEM_UNDO
+PROBE_CONST(SEM_UNDO)
+#endif
+#ifdef GETPID
+PROBE_CONST(GETPID)
+#endif
+#ifdef GETVAL
+PROBE_CONST(GETVAL)
+#endif
+#ifdef GETALL
+PROBE_CONST(GETALL)
+#endif
+#ifdef GETNCNT
+PROBE_CONST(GETNCNT)
+#endif
+#ifdef GETZCNT
+PROBE_CONST(GETZCNT)
+#endif
+#ifdef SETVAL
+PROBE_CONST(SETVAL)
+#endif
+#ifdef SETALL
+PROBE_CONST(SETALL)
+#endif
+#ifdef SEM_STAT
+PROBE_CONST(SEM_STAT)
+#endif
+#ifdef SEM_INFO
+PROBE_CONST(SEM_INFO)
+#endif
+#ifdef SEM_STAT_ANY
+PROBE_CONST(SEM_STAT_ANY)
+#endif
+#ifdef MSG_NOERROR
+PROBE_CONST(MSG_NOERROR)
+#endif
+#ifdef MSG_EXCEPT
+PROBE_CONST(MSG_EXCEPT)
+#endif
+#ifdef MSG_COPY
+PROBE_CONST(MSG_COPY)
+#endif
+#ifdef MSG_STAT
+PROBE_CONST(MSG_STAT)
+#endif
+#ifdef MSG_INFO
+PROBE_CONST(MSG_INFO)
+#endif
+#ifdef MSG_STAT_ANY
+PROBE_CONST(MSG_STAT_ANY)
+#endif
+#ifdef SEMVMX
+PROBE_CONST(SEMVMX)
+#endif
+#ifdef SEMMSL
+PROBE_CONST(SEMMSL)
+#endif
+#ifdef SEMOPM
+PROBE_CONST(SEMOPM)
+#endif
+#ifdef SEMMNI
+PROBE_CONST(SEMMNI)
+#endif
+#ifdef SEMAEM
+PROBE_CONST(SEMAEM)
+#endif
+#ifdef MSGMAX
+PROBE_CONST(MSGMAX)
+#endif
+#ifdef MSGMNB
+PROBE_CONST(MSGMNB)
+#endif
+#ifdef MSGMNI
+PROBE_CONST(MSGMNI)
 #endif
 #ifdef PROT_NONE
 PROBE_CONST(PROT_NONE)
@@ -781,6 +885,53 @@ PROBE_ERRNO(EINIT)
 PROBE_ERRNO(EREMDEV)
 #endif
 
+/* No libc defines union semun (_SEM_SEMUN_UNDEFINED): the caller does. It is
+ * passed by value as semctl's 4th argument; `val` at byte 0 of a
+ * pointer-sized union is the high half of the register on big-endian 64-bit
+ * targets. The same union in both modes. */
+union probe_semun { int val; void *buf; unsigned short *array; };
+PROBE_NUM("sizeof.semun", sizeof(union probe_semun))
+PROBE_NUM("align.semun", _Alignof(union probe_semun))
+PROBE_NUM("field.semun.val.offset", __builtin_offsetof(union probe_semun, val))
+PROBE_NUM("field.semun.val.size", sizeof(((union probe_semun *)0)->val))
+PROBE_NUM("field.semun.val.signed", 1)
+PROBE_NUM("field.semun.buf.offset", __builtin_offsetof(union probe_semun, buf))
+PROBE_NUM("field.semun.buf.size", sizeof(((union probe_semun *)0)->buf))
+PROBE_NUM("field.semun.buf.signed", 0)
+PROBE_NUM("field.semun.array.offset", __builtin_offsetof(union probe_semun, array))
+PROBE_NUM("field.semun.array.size", sizeof(((union probe_semun *)0)->array))
+PROBE_NUM("field.semun.array.signed", 0)
+
+/* The caller's struct sembuf array (semop), and struct seminfo / msginfo
+ * (IPC_INFO, SEM_INFO, MSG_INFO) go to the kernel as they are in both libcs:
+ * probed in both modes, the generator requires them equal. */
+PROBE_SIZEOF(sembuf)
+PROBE_FIELD(sembuf, sem_num, sem_num)
+PROBE_FIELD(sembuf, sem_op, sem_op)
+PROBE_FIELD(sembuf, sem_flg, sem_flg)
+
+PROBE_SIZEOF(seminfo)
+PROBE_FIELD(seminfo, semmap, semmap)
+PROBE_FIELD(seminfo, semmni, semmni)
+PROBE_FIELD(seminfo, semmns, semmns)
+PROBE_FIELD(seminfo, semmnu, semmnu)
+PROBE_FIELD(seminfo, semmsl, semmsl)
+PROBE_FIELD(seminfo, semopm, semopm)
+PROBE_FIELD(seminfo, semume, semume)
+PROBE_FIELD(seminfo, semusz, semusz)
+PROBE_FIELD(seminfo, semvmx, semvmx)
+PROBE_FIELD(seminfo, semaem, semaem)
+
+PROBE_SIZEOF(msginfo)
+PROBE_FIELD(msginfo, msgpool, msgpool)
+PROBE_FIELD(msginfo, msgmap, msgmap)
+PROBE_FIELD(msginfo, msgmax, msgmax)
+PROBE_FIELD(msginfo, msgmnb, msgmnb)
+PROBE_FIELD(msginfo, msgmni, msgmni)
+PROBE_FIELD(msginfo, msgssz, msgssz)
+PROBE_FIELD(msginfo, msgtql, msgtql)
+PROBE_FIELD(msginfo, msgseg, msgseg)
+
 #if defined(PROBE_MODE_KERNEL)
 /* ------------------------------------------------------------------ */
 /* Kernel-only part: the structs the kernel really reads and writes.   */
@@ -811,6 +962,26 @@ PROBE_FIELD(shmid64_ds, shm_ctime, shm_ctime)
 PROBE_FIELD(shmid64_ds, shm_cpid, shm_cpid)
 PROBE_FIELD(shmid64_ds, shm_lpid, shm_lpid)
 PROBE_FIELD(shmid64_ds, shm_nattch, shm_nattch)
+
+/* Never the uapi `struct semid_ds` / `struct msqid_ds` of <linux/sem.h> and
+ * <linux/msg.h>: those are the old IPC_OLD layouts (16-bit msg_qnum...). The
+ * *_high words (32-bit kernels) are in OPTIONAL_FIELDS. */
+PROBE_SIZEOF(semid64_ds)
+PROBE_AGGREGATE(semid64_ds, sem_perm, sem_perm)
+PROBE_FIELD(semid64_ds, sem_otime, sem_otime)
+PROBE_FIELD(semid64_ds, sem_ctime, sem_ctime)
+PROBE_FIELD(semid64_ds, sem_nsems, sem_nsems)
+
+PROBE_SIZEOF(msqid64_ds)
+PROBE_AGGREGATE(msqid64_ds, msg_perm, msg_perm)
+PROBE_FIELD(msqid64_ds, msg_stime, msg_stime)
+PROBE_FIELD(msqid64_ds, msg_rtime, msg_rtime)
+PROBE_FIELD(msqid64_ds, msg_ctime, msg_ctime)
+PROBE_FIELD(msqid64_ds, msg_cbytes, msg_cbytes)
+PROBE_FIELD(msqid64_ds, msg_qnum, msg_qnum)
+PROBE_FIELD(msqid64_ds, msg_qbytes, msg_qbytes)
+PROBE_FIELD(msqid64_ds, msg_lspid, msg_lspid)
+PROBE_FIELD(msqid64_ds, msg_lrpid, msg_lrpid)
 
 /* What futex_waitv(2) reads: an array of these (<linux/futex.h>, Linux 5.16+;
  * no libc header declares it). */
@@ -885,6 +1056,26 @@ PROBE_FIELD(shmid_ds, shm_cpid, shm_cpid)
 PROBE_FIELD(shmid_ds, shm_lpid, shm_lpid)
 PROBE_FIELD(shmid_ds, shm_nattch, shm_nattch)
 
+/* the glibc 32-bit __sem_*time_high words (and x86-64's reserved words of the
+ * same name) are in OPTIONAL_FIELDS */
+PROBE_SIZEOF(semid_ds)
+PROBE_AGGREGATE(semid_ds, sem_perm, sem_perm)
+PROBE_FIELD(semid_ds, sem_otime, sem_otime)
+PROBE_FIELD(semid_ds, sem_ctime, sem_ctime)
+PROBE_FIELD(semid_ds, sem_nsems, sem_nsems)
+
+/* msg_cbytes (glibc: __msg_cbytes) and the __msg_*time_high words are in
+ * OPTIONAL_FIELDS */
+PROBE_SIZEOF(msqid_ds)
+PROBE_AGGREGATE(msqid_ds, msg_perm, msg_perm)
+PROBE_FIELD(msqid_ds, msg_stime, msg_stime)
+PROBE_FIELD(msqid_ds, msg_rtime, msg_rtime)
+PROBE_FIELD(msqid_ds, msg_ctime, msg_ctime)
+PROBE_FIELD(msqid_ds, msg_qnum, msg_qnum)
+PROBE_FIELD(msqid_ds, msg_qbytes, msg_qbytes)
+PROBE_FIELD(msqid_ds, msg_lspid, msg_lspid)
+PROBE_FIELD(msqid_ds, msg_lrpid, msg_lrpid)
+
 PROBE_SIZEOF(shminfo)
 PROBE_FIELD(shminfo, shmmax, shmmax)
 PROBE_FIELD(shminfo, shmmin, shmmin)
@@ -947,11 +1138,14 @@ PROBE_SYSCALL(tgkill, SYS_tgkill)
 #endif
 
 /* The libc entry points the library binds to. Headers may redirect them
- * (glibc -D_TIME_BITS=64: shmctl -> __shmctl64; musl time64:
- * __shmctl_time64); the generator reads the undefined symbols of the object
+ * (glibc -D_TIME_BITS=64: shmctl -> __shmctl64, semctl -> __semctl64,
+ * semtimedop -> __semtimedop64, msgctl -> __msgctl64; musl time64:
+ * __shmctl_time64...); the generator reads the undefined symbols of the object
  * file to learn the real names. */
 __attribute__((used)) static void *const probe_symbol_refs[] = {
     (void *)&shmget, (void *)&shmat, (void *)&shmdt, (void *)&shmctl,
+    (void *)&semget, (void *)&semop, (void *)&semtimedop, (void *)&semctl,
+    (void *)&msgget, (void *)&msgsnd, (void *)&msgrcv, (void *)&msgctl,
 };
 
 #endif /* libc mode */

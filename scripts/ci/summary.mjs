@@ -5,7 +5,7 @@
 //
 // An argument is a file, or NAME=FILE[,FILE...] to label the lines printed about those files. Each file is
 // recognised by its content:
-//  - a leak report ({ leaked: [...] }, test/support/leak-check.ts): a segment left behind is one failure;
+//  - a leak report ({ leaked: [...] }, test/support/leak-check.ts): an IPC object left behind is one failure;
 //  - a report of static checks ({ checks: [...] }, scripts/ci/checks.mjs): each check is one test;
 //  - a vitest JSON report: its passed, failed and skipped tests, plus one failure per test file that failed to load.
 //    One written by scripts/ci/emulated.sh also has an "emulated" key: its smoke test counts as one test, its leak
@@ -27,7 +27,7 @@ let skipped = 0;
 
 function countLeaks(leaked, where) {
   if (!leaked?.length) return;
-  console.log(`leak check${where}: ${leaked.length} segment(s) left behind`);
+  console.log(`leak check${where}: ${leaked.length} System V object(s) left behind`);
   failed += 1;
 }
 

@@ -12,6 +12,7 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -22,10 +23,28 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { PassThrough } from 'node:stream';
-import { Segment, ftok, list, type SegmentAttachment } from '../../lib/index.js';
+import {
+  IPC_CREAT,
+  IPC_EXCL,
+  IPC_PRIVATE,
+  IPC_SET,
+  Segment,
+  ftok,
+  limits,
+  list,
+  listQueues,
+  listSemaphores,
+  msgctl,
+  msgget,
+  msgsnd,
+  semctl,
+  semget,
+  type SegmentAttachment,
+} from '../../lib/index.js';
 import { CLI_CHUNK as CHUNK, CLI_WINDOW as WINDOW, cliMain as main } from '../../lib/internal.js';
 import { ROOT } from '../support/child.js';
 import { procRow, removeAfterTest, uniqueKey } from '../support/segments.js';
+import { procSysvRow, removeMsgAfterTest, removeSemAfterTest } from '../support/sysv-objects.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 const MAIN = join(ROOT, 'lib/cli/main.ts');
@@ -263,6 +282,130 @@ describe('sysv-shm create, rm, orphans', () => {
     expect(removed.stdout.trim().split('\n')).toHaveLength(3); // title, header, one row
     expect(rowOf(removed.stdout, 1, id)).toBeDefined();
     expect(procRow(id)).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe('sysv-shm with semaphore sets and message queues', () => {
+  /** `sysv-shm ls <args>` as a program, compared with `ipcs <args>` when two ipcs runs around it agree. */
+  function expectLsAsIpcs(args: string[]) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const before = tool('ipcs', args);
+      const ours = cli(['ls', ...args]);
+      if (before !== tool('ipcs', args)) continue;
+      expect(ours.stderr).toBe('');
+      expect(ours.status).toBe(0);
+      expect(ours.stdout, `sysv-shm ls ${args.join(' ')}`).toBe(before);
+      return;
+    }
+    throw new Error(`ipcs ${args.join(' ')} kept changing`);
+  }
+
+  it("create -S / -Q as a program prints ipcmk's lines; the key and mode asked; ls -a then prints what ipcs -a prints", () => {
+    const key = uniqueKey();
+    const run = cli(['create', '-Q', '-S', '4', '--key', '0x' + (key >>> 0).toString(16), '--mode', '0640']);
+    expect(run.status, run.stderr).toBe(0);
+    const [, msqid, semid] = /^Message queue id: (\d+)\nSemaphore id: (\d+)\n$/.exec(run.stdout)!.map(Number);
+    removeMsgAfterTest(msqid);
+    removeSemAfterTest(semid);
+    expect(procSysvRow('msg', msqid)).toMatchObject({ key, perms: 0o640, qnum: 0 });
+    expect(procSysvRow('sem', semid)).toMatchObject({ key, perms: 0o640, nsems: 4 });
+    msgsnd(msqid, 1, 'a message');
+    expectLsAsIpcs(['-a']);
+    expectLsAsIpcs(['-s', '-i', String(semid)]);
+  });
+
+  it('create makes all or nothing: a taken key for the set removes the queue it had made (exit 1, one line)', async () => {
+    const key = uniqueKey();
+    removeSemAfterTest(semget(key, 1, IPC_CREAT | IPC_EXCL | 0o600));
+    const queuesBefore = listQueues().length;
+    const run = await inProcess(['create', '-Q', '-S', '1', '--key', String(key)]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^sysv-shm create: EEXIST: .*\n$/);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(listQueues().some((q) => q.key === key)).toBe(false);
+    expect(listQueues().length).toBe(queuesBefore);
+
+    // --json: the status of what was made; several as { shm, msg, sem }.
+    const one = await inProcess(['create', '-S', '2', '--json']);
+    expect(one.status, one.stderr).toBe(0);
+    const set = JSON.parse(one.stdout);
+    removeSemAfterTest(set.id);
+    expect(set).toMatchObject({ count: 2, mode: 0o644, lastOperationTime: null });
+    expect(set.key).not.toBe(0);
+    const both = await inProcess(['create', '-Q', '-M', '1K', '--json', '--mode', '600']);
+    expect(both.status, both.stderr).toBe(0);
+    const made = JSON.parse(both.stdout);
+    removeAfterTest(made.shm.id);
+    removeMsgAfterTest(made.msg.id);
+    expect(Object.keys(made)).toEqual(['shm', 'msg']);
+    expect(made.shm).toMatchObject({ size: 1024, mode: 0o600 });
+    expect(made.msg).toMatchObject({ mode: 0o600, messages: 0, maxBytes: limits().msg.msgmnb });
+    // Private when asked (key 0).
+    const privateSet = await inProcess(['create', '-S', '1', '--key', '0']);
+    const privateId = removeSemAfterTest(Number(/^Semaphore id: (\d+)\n$/.exec(privateSet.stdout)![1]));
+    expect(procSysvRow('sem', privateId)?.key).toBe(0);
+  });
+
+  it('rm -s / -S as a stranger answers as ipcrm: "permission denied for id (N)" and "... for key (N)"', () => {
+    const uid = strangerUid();
+    const sets = [0, 1, 2, 3].map(() => removeSemAfterTest(semget(uniqueKey(), 1, IPC_CREAT | IPC_EXCL | 0o600)));
+    const keyOf = (id: number) => '0x' + (procSysvRow('sem', id)!.key >>> 0).toString(16).padStart(8, '0');
+    const ours = cli(['rm', '-s', sets[0], '-S', keyOf(sets[1])], { uid });
+    const theirs = spawnSync('ipcrm', ['-s', String(sets[2]), '-S', keyOf(sets[3])], { encoding: 'utf8', env: env(), uid, gid: uid });
+    expect(ours.status).toBe(1);
+    expect(theirs.status).toBe(1);
+    expect(ours.stderr).toBe(`sysv-shm rm: permission denied for id (${sets[0]})\nsysv-shm rm: permission denied for key (${sets[1]})\n`);
+    expect(theirs.stderr).toBe(`ipcrm: permission denied for id (${sets[2]})\nipcrm: permission denied for key (${sets[3]})\n`);
+    for (const id of sets) expect(procSysvRow('sem', id)).toBeDefined();
+  });
+
+  it('stat -s / -q, ls -i, --json and usage errors', async () => {
+    const semid = removeSemAfterTest(semget(IPC_PRIVATE, 2, IPC_CREAT | 0o600));
+    const msqid = removeMsgAfterTest(msgget(uniqueKey(), IPC_CREAT | IPC_EXCL | 0o600));
+    msgsnd(msqid, 7, 'hello');
+    const set = JSON.parse((await inProcess(['stat', '-s', String(semid), '--json'])).stdout);
+    expect(set).toEqual({
+      ...JSON.parse(JSON.stringify(listSemaphores().find((s) => s.id === semid))),
+      semaphores: [
+        { value: 0, waitingForNonzero: 0, waitingForZero: 0, lastPid: 0 },
+        { value: 0, waitingForNonzero: 0, waitingForZero: 0, lastPid: 0 },
+      ],
+    });
+    const queue = JSON.parse((await inProcess(['ls', '-q', '-i', String(msqid), '--json'])).stdout);
+    expect(queue).toMatchObject({ id: msqid, messages: 1, bytes: 5, maxBytes: limits().msg.msgmnb });
+    expect(JSON.parse((await inProcess(['ls', '-s', '--json'])).stdout)).toEqual(JSON.parse(JSON.stringify(listSemaphores())));
+    const all = JSON.parse((await inProcess(['ls', '-a', '--json'])).stdout);
+    expect(Object.keys(all)).toEqual(['msg', 'shm', 'sem']);
+    expect(all.msg.map((q: { id: number }) => q.id)).toContain(msqid);
+    expect(JSON.parse((await inProcess(['limits', '-s', '--json'])).stdout)).toEqual(limits().sem);
+    expect(Object.keys(JSON.parse((await inProcess(['summary', '-a', '--json'])).stdout))).toEqual(['msg', 'shm', 'sem']);
+    expect(JSON.parse((await inProcess(['summary', '-q', '--json'])).stdout).queues).toBeGreaterThanOrEqual(1);
+
+    const missing = await inProcess(['stat', '-s', String(2 ** 31 - 2)]);
+    expect(missing).toMatchObject({ status: 1, stdout: '', stderr: `sysv-shm stat: no semaphore set with id ${2 ** 31 - 2} (sysv-shm ls -s lists them)\n` });
+    const missingKey = await inProcess(['stat', '-q', '--key', '0x7ffffff1']);
+    expect(missingKey.stderr).toBe('sysv-shm stat: no message queue with key 0x7ffffff1 (sysv-shm ls -q lists them)\n');
+    for (const args of [
+      ['ls', '-a', '-i', '5'],
+      ['ls', '-s', '-q', '-i', '5'],
+      ['ls', '-l', '-t'],
+      ['ls', '-u', '-c'],
+      ['stat', '-s', '-q', '5'],
+      ['stat', '-s'],
+      ['create', '--size', '10', '-S', '2'],
+      ['create', '-S', '0'],
+      ['create', '-S', 'two'],
+      ['create', '-Q', 'extra'],
+      ['rm', '-s', 'x'],
+      ['rm', '-S', '0xgg'],
+      ['rm', '--all-mine', '-q', '5'],
+    ]) {
+      const run = await inProcess(args);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(new RegExp(`\\nTry 'sysv-shm ${args[0]} --help'\\.\\n$`));
+    }
   });
 });
 
@@ -647,5 +790,102 @@ describe('sysv-shm usage', () => {
       expect(out, command).toMatch(/^10\n/);
       expect(procRow(segment.id)?.nattch).toBe(0);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+describe('sysv-shm rm -a, --all-mine and create -p', () => {
+  /**
+   * test/fixtures/cli/remove-all.ts in an IPC namespace of its own (never this one: other tests' objects live here):
+   * it makes segments, sets and queues (the user's, root's 0600, root's 0644, an attached segment), runs
+   * `sysv-shm rm <args>` as `who`, and reports what is left.
+   */
+  function rmInOwnNamespace(who: number | 'root', args: string[]) {
+    const fixture = fileURLToPath(new URL('../fixtures/cli/remove-all.ts', import.meta.url));
+    const result = spawnSync(
+      'unshare',
+      ['--ipc', '--fork', '--', process.execPath, '--import', 'tsx', fixture, readlinkSync('/proc/self/ns/ipc'), 'sysv-shm', String(who), ...args],
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as {
+      status: number;
+      stdout: string;
+      stderr: string;
+      left: { shm: number[]; sem: number[]; msg: number[] };
+    };
+  }
+
+  it('rm -a as root removes every segment, set and queue; --all=<kind> only that kind, after the other options', () => {
+    expect(rmInOwnNamespace('root', ['-a'])).toMatchObject({ status: 0, stdout: '', stderr: '', left: { shm: [], sem: [], msg: [] } });
+    expect(rmInOwnNamespace('root', ['--all=sem'])).toMatchObject({ status: 0, left: { shm: [0, 1, 2], sem: [], msg: [0, 1, 2] } });
+    expect(rmInOwnNamespace('root', ['-amsg'])).toMatchObject({ status: 0, left: { shm: [0, 1, 2], sem: [0, 1, 2], msg: [] } });
+    // -a acts last: the queue named first is removed by -q, then -a takes the segments.
+    const ordered = rmInOwnNamespace('root', ['--all=shm', '-v', '-q', '1']);
+    expect(ordered.stdout).toBe("removing message queue id `1'\n" + [0, 1, 2, 3].map((id) => `removing shared memory segment id \`${id}'\n`).join(''));
+    expect(ordered.left).toEqual({ shm: [], sem: [0, 1, 2], msg: [0, 2] });
+  });
+
+  it('usage errors remove nothing: an unknown kind, a kind as a separate word, -a with --all-mine', () => {
+    for (const [args, message] of [
+      [['--all=foo'], /^sysv-shm rm: unknown argument: foo \(--all takes shm, msg or sem/],
+      [['-a', 'sem'], /^sysv-shm rm: not a segment id: "sem"/],
+      [['-a', '--all-mine'], /^sysv-shm rm: --all-mine takes no ids, keys or other options/],
+      [['--all-mine=queues'], /^sysv-shm rm: unknown argument: queues/],
+    ] as const) {
+      const run = rmInOwnNamespace('root', [...args]);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.left).toEqual({ shm: [0, 1, 2], sem: [0, 1, 2], msg: [0, 1, 2] });
+    }
+  });
+
+  it('rm --all-mine removes the sets and queues the user owns too (--all-mine=<kind>: that kind only), and nothing else', () => {
+    const uid = strangerUid();
+    const others = [semget(IPC_PRIVATE, 1, IPC_CREAT | 0o600), msgget(IPC_PRIVATE, IPC_CREAT | 0o600)];
+    removeSemAfterTest(others[0]);
+    removeMsgAfterTest(others[1]);
+    const segment = Segment.create({ size: 10 });
+    removeAfterTest(segment.id);
+    segment.setOwner(uid, uid);
+    const first = {
+      segment: segment.id,
+      set: removeSemAfterTest(semget(IPC_PRIVATE, 2, IPC_CREAT | 0o600)),
+      queue: removeMsgAfterTest(msgget(IPC_PRIVATE, IPC_CREAT | 0o600)),
+    };
+    semctl(first.set, 0, IPC_SET, { perm: { uid, gid: uid } });
+    msgctl(first.queue, IPC_SET, { perm: { uid, gid: uid } });
+    const onlySets = cli(['rm', '--all-mine=sem', '-v'], { uid });
+    expect(onlySets).toMatchObject({ status: 0, stdout: `removed semaphore set ${first.set}\n`, stderr: '' });
+    expect(procSysvRow('sem', first.set)).toBeUndefined();
+    expect(procSysvRow('msg', first.queue)).toBeDefined();
+    expect(procRow(first.segment)).toBeDefined();
+
+    const all = cli(['rm', '--all-mine', '-v'], { uid });
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stdout).toBe(`removed ${first.segment}\nremoved message queue ${first.queue}\n`);
+    expect(procRow(first.segment)).toBeUndefined();
+    expect(procSysvRow('msg', first.queue)).toBeUndefined();
+    expect(procSysvRow('sem', others[0])).toBeDefined();
+    expect(procSysvRow('msg', others[1])).toBeDefined();
+    expect(cli(['rm', '--all-mine=msg', '-v'], { uid })).toMatchObject({ status: 0, stdout: 'no message queues owned by you\n' });
+    expect(cli(['rm', '--all-mine', '-v'], { uid }).stdout).toBe('no segments, semaphore sets or message queues owned by you\n');
+  });
+
+  it("create -p is ipcmk's mode option (also clustered, -Qp600); -m and --mode still work", async () => {
+    const made = cli(['create', '-Qp600', '-S', '1', '-p', '640']); // the last -p wins
+    expect(made.status, made.stderr).toBe(0);
+    const queue = removeMsgAfterTest(Number(/Message queue id: (\d+)/.exec(made.stdout)![1]));
+    const set = removeSemAfterTest(Number(/Semaphore id: (\d+)/.exec(made.stdout)![1]));
+    expect(procSysvRow('msg', queue)?.perms).toBe(0o640);
+    expect(procSysvRow('sem', set)?.perms).toBe(0o640);
+    const segment = await inProcess(['create', '--size', '100', '-p', '0604']);
+    expect(segment.status, segment.stderr).toBe(0);
+    expect(procRow(removeAfterTest(Number(segment.stdout)))?.perms).toBe(0o604);
+    const old = await inProcess(['create', '--size', '100', '-m', '0640']);
+    expect(procRow(removeAfterTest(Number(old.stdout)))?.perms).toBe(0o640);
+    const bad = await inProcess(['create', '-Q', '-p', '0999']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/mode must be octal permission bits/);
   });
 });

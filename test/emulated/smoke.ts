@@ -1,6 +1,7 @@
 // Smoke test for a foreign CPU (run by scripts/ci/emulated.sh under qemu-user, but it runs anywhere):
 // create a segment, attach, write and read back, compare IPC_STAT with the kernel's own /proc/sysvipc/shm row,
-// detach, remove; then an async receive woken through the doorbell socket by a producer in another process; then a
+// detach, remove; then a semaphore set and a message queue through the C layer (SETVAL's union semun, GETALL's
+// unsigned shorts, IPC_STAT's times and counts against /proc/sysvipc/sem and msg, msgsnd/msgrcv's C long type); then an async receive woken through the doorbell socket by a producer in another process; then a
 // mailbox and a topic. Exits 0 when everything matched, 1 otherwise. Run it inside `unshare --ipc --fork`.
 //
 //   node --import tsx test/emulated/smoke.ts [--expect-target linux-arm-gnu-time64]
@@ -8,7 +9,35 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Channel, IPC_CREAT, IPC_EXCL, IPC_RMID, IPC_STAT, Mailbox, Topic, getAbi, shmat, shmctl, shmdt, shmget } from '../../lib/index.js';
+import {
+  Channel,
+  GETALL,
+  GETPID,
+  GETVAL,
+  IPC_CREAT,
+  IPC_EXCL,
+  IPC_NOWAIT,
+  IPC_RMID,
+  IPC_STAT,
+  MSG_EXCEPT,
+  Mailbox,
+  SEM_UNDO,
+  SETALL,
+  SETVAL,
+  Topic,
+  getAbi,
+  msgctl,
+  msgget,
+  msgrcv,
+  msgsnd,
+  semctl,
+  semget,
+  semop,
+  shmat,
+  shmctl,
+  shmdt,
+  shmget,
+} from '../../lib/index.js';
 import { doorbellStats } from '../../lib/internal.js';
 
 const SIZE = 12_345;
@@ -19,14 +48,14 @@ function check(what: string, actual: unknown, expected: unknown): void {
   if (!ok) failures.push(`${what}: got ${String(actual)}, expected ${String(expected)}`);
 }
 
-/** The /proc/sysvipc/shm row of `shmid`, parsed here (not by the library) so that the two views are independent. */
-function kernelRow(shmid: number): Record<string, number> | undefined {
-  const [header, ...lines] = readFileSync('/proc/sysvipc/shm', 'utf8').trim().split('\n');
+/** The /proc/sysvipc/<file> row of an id, parsed here (not by the library) so that the two views are independent. */
+function kernelRow(id: number, file: 'shm' | 'sem' | 'msg' = 'shm'): Record<string, number> | undefined {
+  const [header, ...lines] = readFileSync(`/proc/sysvipc/${file}`, 'utf8').trim().split('\n');
   const names = header.trim().split(/\s+/);
   for (const line of lines) {
     const cells = line.trim().split(/\s+/);
     const row = Object.fromEntries(names.map((name, i) => [name, name === 'perms' ? parseInt(cells[i], 8) : Number(cells[i])]));
-    if (row.shmid === shmid) return row;
+    if (row[`${file === 'shm' ? 'shm' : file === 'sem' ? 'sem' : 'msq'}id`] === id) return row;
   }
   return undefined;
 }
@@ -82,6 +111,67 @@ try {
 }
 check('segment gone after IPC_RMID', kernelRow(id), undefined);
 
+// A semaphore set of three on this CPU: SETVAL passes union semun by value (val in the high half on big-endian
+// 64-bit), GETALL/SETALL unsigned shorts, semop's struct sembuf, IPC_STAT's otime/ctime and nsems against /proc.
+{
+  const semid = semget(key, 3, IPC_CREAT | IPC_EXCL | 0o640);
+  try {
+    semctl(semid, 1, SETVAL, 5);
+    check('sem: SETVAL 5 then GETVAL', semctl(semid, 1, GETVAL), 5);
+    semctl(semid, 0, SETALL, [7, 300, 32767]);
+    check('sem: SETALL then GETALL', semctl(semid, 0, GETALL).join(','), '7,300,32767');
+    semop(semid, [
+      { sem_num: 0, sem_op: -2, sem_flg: SEM_UNDO },
+      { sem_num: 1, sem_op: 1, sem_flg: IPC_NOWAIT },
+    ]);
+    check('sem: semop applied both operations', semctl(semid, 0, GETALL).join(','), '5,301,32767');
+    check('sem: GETPID is this process', semctl(semid, 0, GETPID), process.pid);
+    const ds = semctl(semid, 0, IPC_STAT);
+    const row = kernelRow(semid, 'sem');
+    if (!row) throw new Error(`semid ${semid} is not in /proc/sysvipc/sem`);
+    check('sem: perm.key', ds.perm.key, key);
+    check('sem: perm.mode & 0777', ds.perm.mode & 0o777, 0o640);
+    check('sem: perm.uid = /proc uid', ds.perm.uid, row.uid);
+    check('sem: nsems', ds.nsems, 3);
+    check('sem: nsems = /proc nsems', ds.nsems, row.nsems);
+    check('sem: otime = /proc otime', ds.otime, row.otime);
+    check('sem: ctime = /proc ctime', ds.ctime, row.ctime);
+    check('sem: otime is now (within 60 s)', Math.abs(ds.otime - Date.now() / 1000) < 60, true);
+  } finally {
+    semctl(semid, 0, IPC_RMID);
+  }
+  check('sem: set gone after IPC_RMID', kernelRow(semid, 'sem'), undefined);
+}
+
+// A message queue on this CPU: the C long mtype before the text, type selection, IPC_STAT's counts against /proc.
+{
+  const msqid = msgget(key, IPC_CREAT | IPC_EXCL | 0o640);
+  try {
+    msgsnd(msqid, 7, 'seven');
+    msgsnd(msqid, 3, new Uint8Array([1, 2, 3]));
+    msgsnd(msqid, 2 ** 31 - 1, 'largest type a 32-bit long holds');
+    const ds = msgctl(msqid, IPC_STAT);
+    const row = kernelRow(msqid, 'msg');
+    if (!row) throw new Error(`msqid ${msqid} is not in /proc/sysvipc/msg`);
+    check('msg: qnum', ds.qnum, 3);
+    check('msg: qnum = /proc qnum', ds.qnum, row.qnum);
+    check('msg: cbytes = /proc cbytes', ds.cbytes, row.cbytes);
+    check('msg: lspid = /proc lspid', ds.lspid, row.lspid);
+    check('msg: stime = /proc stime', ds.stime, row.stime);
+    check('msg: qbytes is positive', ds.qbytes > 0, true);
+    const three = msgrcv(msqid, 64, 3, IPC_NOWAIT);
+    check('msg: type 3 selected', `${three.mtype}:${Array.from(three.mtext).join(',')}`, '3:1,2,3');
+    const notSeven = msgrcv(msqid, 64, 7, IPC_NOWAIT | MSG_EXCEPT);
+    check('msg: MSG_EXCEPT 7 gives the largest type', notSeven.mtype, 2 ** 31 - 1);
+    const lowest = msgrcv(msqid, 64, -10, IPC_NOWAIT);
+    check('msg: type -10 gives type 7', `${lowest.mtype}:${Buffer.from(lowest.mtext).toString()}`, '7:seven');
+    check('msg: empty after three receives', msgctl(msqid, IPC_STAT).qnum, 0);
+  } finally {
+    msgctl(msqid, IPC_RMID);
+  }
+  check('msg: queue gone after IPC_RMID', kernelRow(msqid, 'msg'), undefined);
+}
+
 // The event loop's doorbell on this CPU: a receiveAsync pending here, woken by a producer in another process
 // through the abstract socket (the sockaddr_un layout, the token's bytes), then EPIPE when that producer closes.
 {
@@ -97,11 +187,17 @@ check('segment gone after IPC_RMID', kernelRow(id), undefined);
     child.stdin!.write('send\n');
     const message = await pending;
     check('doorbell: the message sent by another process arrived', message?.length, 4);
+    // A second message, once this thread's doorbell surely exists: the first wait may have started (and been woken)
+    // before the doorbell's socket was set up, on a loaded machine.
+    const second = consumer.receiveAsync({ timeoutMs: 120_000 });
+    child.stdin!.write('send\n');
+    check('doorbell: a second message arrived', (await second)?.length, 4);
     child.stdin!.write('close\n');
     const end = await consumer.receiveAsync({ timeoutMs: 120_000 }).catch((error: { code?: string }) => error.code);
     check('doorbell: EPIPE once the producer closed', end, 'EPIPE');
-    // The peer's tokens may arrive after the doorbell's watch already found the message (qemu is slow): wait for them.
-    for (let i = 0; i < 100 && (doorbellStats()?.tokens ?? 0) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    // The peer's tokens may arrive after the doorbell's watch already found the message (qemu is slow, more so on a
+    // loaded machine): wait for them, up to 30 s.
+    for (let i = 0; i < 600 && (doorbellStats()?.tokens ?? 0) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     check('doorbell: it was rung through its socket', (doorbellStats()?.tokens ?? 0) > 0, true);
     consumer.close();
   } finally {

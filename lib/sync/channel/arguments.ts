@@ -3,7 +3,7 @@
 // TypeErrors that carry a `code` ('ERR_CHANNEL_*'), so that they can be told apart.
 import { stateError, type ShmError } from '../../c/index.js';
 import { MAX_TIMEOUT_MS, checkInteger, checkTimeoutMs } from '../../common/arguments.js';
-import { abortError, checkSignal } from '../abort.js';
+import { abortError, checkSignal } from '../../common/abort.js';
 
 export interface TimeoutOptions {
   /** Give up after this many ms (default: no limit). 0 never blocks. */

@@ -1,7 +1,7 @@
 // The async iteration of a receiving end (a channel's consumer, a mailbox, a topic's subscriber): receive until the
 // end says the stream is over, cancellable with a signal, and ended by return() (break, Readable.from's destroy)
 // without taking a message: the pending receive is aborted.
-import { checkSignal } from '../abort.js';
+import { checkSignal } from '../../common/abort.js';
 
 export interface IterationSource<T> {
   /** One receive; null after a timeout (never given: the iteration waits without one). */

@@ -14,7 +14,7 @@ import {
   type AsyncOptions,
   type TimeoutOptions,
 } from './arguments.js';
-import { abortError, checkSignal } from '../abort.js';
+import { abortError, checkSignal } from '../../common/abort.js';
 import { Channel, type EndParts } from './end.js';
 import { Sender } from './sender.js';
 import type { Writable } from 'node:stream';

@@ -13,7 +13,7 @@
 // (WaitingEnd); the loops are these.
 import { futexWaitAt, type WaitResult } from '../futex.js';
 import { SPIN_CHECK_EVERY, type SpinPolicy } from '../spin-policy.js';
-import { abortError } from '../abort.js';
+import { abortError } from '../../common/abort.js';
 import { DeadlineTimer } from '../../common/timers.js';
 import { threadDoorbell, type Doorbell, type Ringable } from '../doorbell/doorbell.js';
 import type { Cell } from '../cell.js';

@@ -3,7 +3,7 @@
 import { stateError, type ShmError } from '../../c/index.js';
 import type { Header } from '../channel/header.js';
 import { AsyncQueue, asBytes, busyError, checkTimeout, type AsyncOptions, type TimeoutOptions } from '../channel/arguments.js';
-import { abortError, checkSignal } from '../abort.js';
+import { abortError, checkSignal } from '../../common/abort.js';
 import * as L from '../ring-layout.js';
 import * as T from './layout.js';
 import type { PublisherParts } from './open.js';

@@ -4,7 +4,7 @@
 import { ShmError } from '../../c/index.js';
 import type { Header } from '../channel/header.js';
 import { AsyncQueue, busyError, checkTimeout, peekedError, sequenceError, type AsyncOptions, type TimeoutOptions } from '../channel/arguments.js';
-import { abortError, checkSignal } from '../abort.js';
+import { abortError, checkSignal } from '../../common/abort.js';
 import { receiveIterator } from '../channel/iteration.js';
 import { Reader, type SubscriberParts } from './reader.js';
 import { Topic } from './topic.js';
