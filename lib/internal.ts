@@ -23,4 +23,5 @@ export { doorbellStats } from './sync/doorbell/doorbell.js';
 export { SpinPolicy, MAX_PROBE_INTERVAL, MAX_SPIN_MS, PROBE_INTERVAL, SHORT_SLEEP_MS } from './sync/spin-policy.js';
 export { WordCopier, WORD_COPY_MAX } from './sync/small-copy.js';
 export { OrderedRanges, type Range } from './c/ordered-ranges.js';
-export { sysvWaitStats, MIN_POLL_MS, MAX_POLL_MS, SYNC_MIN_SLEEP_MS, SYNC_MAX_SLEEP_MS } from './sysv-wait/index.js';
+export { sysvWaitStats, MIN_POLL_MS, MAX_POLL_MS } from './sysv-wait/index.js';
+export { POLL_MIN_MS, POLL_MAX_MS, POLL_SPIN_MS } from './c/index.js';

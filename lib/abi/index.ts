@@ -176,11 +176,18 @@ function glibcAtLeast(major: number, minor: number): boolean {
   return a > major || (a === major && b >= minor);
 }
 
-/** Target name of the running process, e.g. 'linux-x64-gnu'. */
+let host: string | undefined;
+
+/** Target name of the running process, e.g. 'linux-x64-gnu'. Found once (it reads /proc/self/maps), then remembered. */
 export function hostTarget(): string {
   if (process.platform !== 'linux') {
     throw new Error(`sysv-shm supports only Linux (glibc, musl); this platform is ${process.platform}`);
   }
+  host ??= findHostTarget();
+  return host;
+}
+
+function findHostTarget(): string {
   const glibc = isGlibc();
   const name = `linux-${process.arch}-${glibc ? 'gnu' : 'musl'}`;
   // glibc >= 2.34 on 32-bit has __shmctl64 with real 64-bit times: prefer it.

@@ -13,7 +13,7 @@ export { msgget } from './msgget.js';
 export { msgsnd, msgsndWithin } from './msgsnd.js';
 export { msgrcv, msgrcvWithin, type ReceivedMessage } from './msgrcv.js';
 export { msgctl, msgStatOrAny, type MsginfoResult, type MsqidDsWithId, type MsgctlSetPatch } from './msgctl.js';
-export { pollUntil, sleepMs, POLL_MIN_MS, POLL_MAX_MS, type Attempt } from './poll-wait.js';
+export { pollUntil, sleepMs, POLL_MIN_MS, POLL_MAX_MS, POLL_SPIN_MS, type Attempt } from './poll-wait.js';
 export * from './constants.js';
 export { ShmError, errnoError, stateError } from './errors.js';
 export { readProcShm, readKernelTunable, type ProcShmRow } from '../native/procfs.js';

@@ -6,6 +6,7 @@
 // of its operations. A signal that interrupts a slice (EINTR: System V calls are never restarted) is not an error.
 import { libc } from '../native/libc.js';
 import { runPendingTerminationListeners } from '../native/signals.js';
+import { POLL_SPIN_MS } from './poll-wait.js';
 import { errnoError, type ShmError } from './errors.js';
 import { describeSemFlags, IPC_INFO, IPC_NOWAIT } from './constants.js';
 import { checkSembuf, checkSembufArray, checkSemid, checkSemTimeoutMs, type SembufInput } from '../common/arguments.js';
@@ -31,6 +32,8 @@ interface Prepared {
   call: string;
   /** The call as semop(2), which run() makes instead when every operation has IPC_NOWAIT. */
   semopCall: string;
+  /** The same operations, each with IPC_NOWAIT: the tries before the first sleep (when none had it already). */
+  nowaitBytes: Uint8Array | null;
 }
 
 function describeOps(ops: readonly { sem_num: number; sem_op: number; sem_flg: number }[]): string {
@@ -71,6 +74,7 @@ function prepare(syscall: string, semid: unknown, sops: unknown, timeout?: strin
     maxSemNum: ops.reduce((max, op) => Math.max(max, op.sem_num), 0),
     call: `${syscall}(semid=${id}, ${describeOps(ops)}${timeout ?? ''})`,
     semopCall: `semop(semid=${id}, ${describeOps(ops)})`,
+    nowaitBytes: noWait === 0 ? abi.encodeSembufs(ops.map((op) => ({ ...op, sem_flg: op.sem_flg | IPC_NOWAIT }))) : null,
   };
 }
 
@@ -96,7 +100,17 @@ function run(syscall: string, p: Prepared, timeoutMs: number): { done: true } | 
     throw failure(syscall, p, errnoValue, { nowait: true });
   }
   const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
-  let remaining = timeoutMs;
+  // First, for POLL_SPIN_MS, tries that do not sleep: a peer on another CPU that releases soon is seen without the
+  // cost of a sleep and a wake-up. Exact: a newcomer's semop is tried at once by the kernel too, waiters or not.
+  if (p.nowaitBytes && timeoutMs > 0) {
+    const spinUntil = performance.now() + Math.min(POLL_SPIN_MS, timeoutMs);
+    do {
+      if (lib.semop(p.semid, p.nowaitBytes, p.count) === 0) return { done: true };
+      const errnoValue = lib.errno();
+      if (errnoValue !== errno.EAGAIN && errnoValue !== errno.EINTR) throw failure(syscall, p, errnoValue);
+    } while (performance.now() < spinUntil);
+  }
+  let remaining = deadline === Infinity ? Infinity : Math.max(0, deadline - performance.now());
   for (let round = 0; ; round++) {
     const slice = Math.min(SEM_SLICE_MS, remaining);
     const started = performance.now();

@@ -25,9 +25,22 @@ import {
   MSG_EXCEPT,
   MSG_NOERROR,
 } from '../c/index.js';
-import { checkMessageSize, checkMessageText, checkMessageType, checkMode, checkTimeoutMs, checkUnsigned32, INT32_MAX } from '../common/arguments.js';
+import { checkMessageSize, checkMessageText, checkMessageType, checkMode, checkTimeoutMs, INT32_MAX } from '../common/arguments.js';
 import { hexKey } from '../common/format.js';
-import { NOT_YET, cancelWaits, checkSignal, keyOf, pollUntil, resolveTarget, type KeyOptions, type OpenTarget } from '../sysv-wait/index.js';
+import {
+  NOT_YET,
+  cancelWaits,
+  checkBoolean,
+  checkOptions,
+  checkPermissions,
+  checkSignal,
+  isCode,
+  keyOf,
+  pollUntil,
+  resolveTarget,
+  type KeyOptions,
+  type OpenTarget,
+} from '../sysv-wait/index.js';
 import { toMessageQueueStatus, type MessageQueueStatus } from './status.js';
 
 export interface MessageQueueCreateOptions extends KeyOptions {
@@ -90,37 +103,6 @@ export interface QueueSignalOption {
 
 export type MessagesOptions = Omit<ReceiveOptions, 'timeoutMs' | 'noWait'> & QueueSignalOption;
 
-function isCode(error: unknown, code: string): boolean {
-  return error instanceof ShmError && error.code === code;
-}
-
-function checkOptions(op: string, options: unknown): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${op}: options must be an object, got ${options === null ? 'null' : typeof options}`);
-  return options as Record<string, unknown>;
-}
-
-function checkBoolean(op: string, name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`${op}: ${name} must be a boolean, got ${typeof value}`);
-  return value;
-}
-
-/** setPermissions' argument: only uid, gid and mode, each in range. */
-function checkPermissions(op: string, permissions: unknown): { uid?: number; gid?: number; mode?: number } {
-  if (typeof permissions !== 'object' || permissions === null || Array.isArray(permissions))
-    throw new TypeError(`${op}: needs an object { uid?, gid?, mode? }, got ${permissions === null ? 'null' : typeof permissions}`);
-  const { uid, gid, mode, ...rest } = permissions as Record<string, unknown>;
-  const unknown = Object.keys(rest);
-  if (unknown.length) throw new TypeError(`${op}: changes only uid, gid and mode; got ${unknown.join(', ')}`);
-  return {
-    ...(uid !== undefined && { uid: checkUnsigned32(uid, `${op}: uid`) }),
-    ...(gid !== undefined && { gid: checkUnsigned32(gid, `${op}: gid`) }),
-    ...(mode !== undefined && { mode: checkMode(mode, `${op}: mode`) }),
-  };
-}
-
 /** timeoutMs and noWait together: noWait is a timeout of 0. */
 function waitTime(op: string, o: { timeoutMs?: unknown; noWait?: unknown }): number {
   const timeoutMs = checkTimeoutMs(op, o.timeoutMs);
@@ -130,9 +112,16 @@ function waitTime(op: string, o: { timeoutMs?: unknown; noWait?: unknown }): num
 }
 
 /** msgmax now: the largest message this kernel takes (the default of receive's maxBytes). */
+// The default maxBytes of a receive: the system's msgmax, re-read at most once a second (a read of /proc costs more
+// than a receive); a message can be longer only if msgmax was raised within that second.
+let msgmaxCache: { value: number; at: number } | undefined;
 function msgmax(): number {
-  const value = readKernelTunable('msgmax');
-  return value === undefined ? MSGMAX : Math.min(Number(value), INT32_MAX);
+  const now = performance.now();
+  if (msgmaxCache === undefined || now - msgmaxCache.at > 1000) {
+    const value = readKernelTunable('msgmax');
+    msgmaxCache = { value: value === undefined ? MSGMAX : Math.min(Number(value), INT32_MAX), at: now };
+  }
+  return msgmaxCache.value;
 }
 
 interface Receive {

@@ -5,13 +5,15 @@
 import { inspect } from 'node:util';
 import { getAbi } from '../abi/index.js';
 import {
-  ShmError,
+  type ShmError,
   errnoError,
   readProcSem,
   semctl,
   semget,
   semop,
   semopWithin,
+  pollUntil as pollSync,
+  type Attempt,
   stateError,
   GETALL,
   GETNCNT,
@@ -28,9 +30,22 @@ import {
   SETALL,
   SETVAL,
 } from '../c/index.js';
-import { checkMode, checkTimeoutMs, checkUnsigned32, SEMAPHORE_VALUE_MAX } from '../common/arguments.js';
+import { checkMode, checkTimeoutMs, SEMAPHORE_VALUE_MAX } from '../common/arguments.js';
 import { hexKey } from '../common/format.js';
-import { NOT_YET, cancelWaits, checkSignal, keyOf, pollSync, pollUntil, resolveTarget, type KeyOptions, type OpenTarget } from '../sysv-wait/index.js';
+import {
+  NOT_YET,
+  cancelWaits,
+  checkBoolean,
+  checkOptions,
+  checkPermissions,
+  checkSignal,
+  isCode,
+  keyOf,
+  pollUntil,
+  resolveTarget,
+  type KeyOptions,
+  type OpenTarget,
+} from '../sysv-wait/index.js';
 import { SemaphoreLock } from './lock.js';
 import { toSemaphoreSetStatus, type SemaphoreSetStatus, type SemaphoreState } from './status.js';
 
@@ -113,41 +128,10 @@ interface Op {
   sem_flg: number;
 }
 
-function isCode(error: unknown, code: string): boolean {
-  return error instanceof ShmError && error.code === code;
-}
-
-function checkOptions(op: string, options: unknown): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${op}: options must be an object, got ${options === null ? 'null' : typeof options}`);
-  return options as Record<string, unknown>;
-}
-
-function checkBoolean(op: string, name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TypeError(`${op}: ${name} must be a boolean, got ${typeof value}`);
-  return value;
-}
-
 function checkWhole(op: string, name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number') throw new TypeError(`${op}: ${name} must be a number, got ${typeof value} ${String(value)}`);
   if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${op}: ${name} must be an integer in [${min}, ${max}], got ${value}`);
   return value;
-}
-
-/** setPermissions' argument: only uid, gid and mode, each in range. */
-function checkPermissions(op: string, permissions: unknown): { uid?: number; gid?: number; mode?: number } {
-  if (typeof permissions !== 'object' || permissions === null || Array.isArray(permissions))
-    throw new TypeError(`${op}: needs an object { uid?, gid?, mode? }, got ${permissions === null ? 'null' : typeof permissions}`);
-  const { uid, gid, mode, ...rest } = permissions as Record<string, unknown>;
-  const unknown = Object.keys(rest);
-  if (unknown.length) throw new TypeError(`${op}: changes only uid, gid and mode; got ${unknown.join(', ')}`);
-  return {
-    ...(uid !== undefined && { uid: checkUnsigned32(uid, `${op}: uid`) }),
-    ...(gid !== undefined && { gid: checkUnsigned32(gid, `${op}: gid`) }),
-    ...(mode !== undefined && { mode: checkMode(mode, `${op}: mode`) }),
-  };
 }
 
 function checkValue(op: string, name: string, value: unknown): number {
@@ -577,7 +561,7 @@ export class SemaphoreSet {
   /** Waits (polling, synchronously) until sem_otime != 0; ETIMEDOUT after `timeoutMs`. */
   #waitInitialized(op: string, timeoutMs: number): void {
     if (timeoutMs === 0) return;
-    const ready = pollSync(() => (facts(this.id).otime !== 0 ? true : NOT_YET), timeoutMs);
+    const ready = pollSync((): Attempt<true> => (facts(this.id).otime !== 0 ? { done: true, value: true } : { done: false }), timeoutMs);
     if (ready === undefined) {
       throw stateError(
         'ETIMEDOUT',

@@ -110,3 +110,12 @@ export function ipcInfoShmmax(kernel: bigint, longBytes: number): { expected: bi
 ipcInfoShmmax.emulatorReason =
   "qemu-user (7.2) makes the 64-bit host call and cuts shmmax to the guest's 32 bits (2^64 - 2^24 - 1 becomes " +
   "0xfeffffff) where the kernel's compat layer clamps it to INT_MAX";
+
+/**
+ * msg_lrpid as a process under emulation reads it back from IPC_STAT after `pid` received: qemu-user (7.2) copies
+ * msqid_ds to a 64-bit guest with 8-byte pid fields (abi_ulong in its target_msqid_ds, where the kernel and libc have
+ * 4-byte pid_t at 96 and 100): msg_lspid fills both words, so msg_lrpid reads 0. Natively, and for 32-bit guests, `pid`.
+ */
+export function lrpidAsSeen(pid: number): number {
+  return emulated && process.arch === 'arm64' ? 0 : pid;
+}
