@@ -32,7 +32,7 @@ import type { DriverEvent, DriverSpec, PartFigure } from './sysv/process.js';
 const PROCESS = fileURLToPath(new URL('./sysv/process.ts', import.meta.url));
 
 export const SYSV_PRESETS = {
-  default: { what: '5 timed repetitions of ~100 ms per part, 2 alternating rounds (about a minute)', repeat: 5, repMs: 100, rounds: 2, verifyCount: 200 },
+  default: { what: '5 timed repetitions of ~100 ms per part, 2 alternating rounds (about 30 s)', repeat: 5, repMs: 100, rounds: 2, verifyCount: 200 },
   quick: { what: '2 timed repetitions of ~10 ms per part, one round (a few seconds; for tests)', repeat: 2, repMs: 10, rounds: 1, verifyCount: 20 },
 } as const;
 

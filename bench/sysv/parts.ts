@@ -3,9 +3,11 @@
 // request and waits for the reply; the peer's end answers each request with the same bytes.
 //
 //   sem       SemaphoreSet of 2 (friendly, sync): driver release(0) + acquire(1); peer acquire(0) + release(1)
+//             (a wait tries IPC_NOWAIT for 0.05 ms, then sleeps in semtimedop)
 //   semop     the same through the C-shaped semop()
 //   queue     MessageQueue (friendly): driver send(type 1) + receive(type 2); peer receive(type 1) + send(type 2);
-//             sync (msgrcv/msgsnd polled with IPC_NOWAIT, backoff 0.05 to 10 ms) or async (timer backoff 1 to 50 ms)
+//             sync (msgrcv/msgsnd with IPC_NOWAIT: tries for 0.05 ms, then sleeps 0.05 doubling to 10 ms) or async
+//             (timer backoff 1 to 50 ms)
 //   msgsnd    the same through the C-shaped msgsnd()/msgrcv() (sync)
 //   channel   two Channels (one per direction), send + receiveInto, sync (futex) or async (doorbell)
 //   unix      a Unix stream socket (node:net), u32 length + payload frames, on the event loop
@@ -30,10 +32,12 @@ export interface PartSpec {
 
 /** What each part is, for the report. */
 export const API: Record<Transport, Partial<Record<Mode, string>>> = {
-  sem: { sync: 'SemaphoreSet.release({ index: 0, undo: false }) + acquire({ index: 1, undo: false }), a set of 2' },
-  semop: { sync: 'semop(id, [{ sem_num: 0, sem_op: 1 }]) + semop(id, [{ sem_num: 1, sem_op: -1 }]) (C-shaped layer)' },
+  sem: {
+    sync: 'SemaphoreSet.release({ index: 0, undo: false }) + acquire({ index: 1, undo: false }), a set of 2; a wait tries IPC_NOWAIT for 0.05 ms, then sleeps in semtimedop',
+  },
+  semop: { sync: 'semop(id, [{ sem_num: 0, sem_op: 1 }]) + semop(id, [{ sem_num: 1, sem_op: -1 }]) (C-shaped layer, the same wait)' },
   queue: {
-    sync: 'MessageQueue.send(m, { type: 1 }) + receive({ type: 2 }): msgsnd/msgrcv, a blocked receive polls with IPC_NOWAIT (backoff 0.05 -> 10 ms)',
+    sync: 'MessageQueue.send(m, { type: 1 }) + receive({ type: 2 }): msgsnd/msgrcv with IPC_NOWAIT, tried for 0.05 ms, then sleeps of 0.05 -> 10 ms',
     async: 'MessageQueue.sendAsync + receiveAsync: IPC_NOWAIT polling on timers (backoff 1 -> 50 ms), no thread',
   },
   msgsnd: { sync: 'msgsnd(id, 1, m) + msgrcv(id, size, 2) (C-shaped layer, the same polling as MessageQueue)' },
